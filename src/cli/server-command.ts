@@ -1,0 +1,108 @@
+import { startServer } from '../server/server.js';
+import { DEFAULT_SERVER_CONFIG as D, MAX_CHUNK_LENGTH, type ServerConfig } from '../server/config.js';
+import { serverLine } from '../output/server-lines.js';
+import { Printer } from '../output/printer.js';
+import { parseCommandLine, printHelpOrVersion, stringValue, type CommandLine } from './command-line.js';
+import { parseAlphabet, parseInteger, parseRange, parseSeconds } from './values.js';
+import { signalExitCode, type Command } from './run-cli.js';
+
+const DAY_MS = 86_400_000;
+
+export const SERVER_USAGE = `usage: multi-socket-server <host> <port> <mode> [options]
+
+Streams chunks of random symbols to every connected client, each on its own schedule,
+and answers each client's statistics requests.
+
+arguments (optional, in this order):
+  host                       address to listen on (default: ${D.host}; '::' for every
+                             IPv6 and IPv4 address, '0.0.0.0' for every IPv4 one)
+  port                       TCP port, 0 for any free one (default: ${D.port})
+  mode                       user, debug, quiet or json (default: ${D.mode})
+
+options:
+  --chars MIN-MAX            symbols per chunk (default: ${D.chars.min}-${D.chars.max})
+  --interval MIN-MAX         seconds between chunks, fractions allowed; 0-0 sends as fast
+                             as the client reads (default: ${D.interval.min}-${D.interval.max})
+  --alphabet SYMBOLS         the symbols chunks are made of: printable ASCII without space
+                             or ':', each once (default: A-Z a-z 0-9)
+  --seed N                   reproducible streams: the same seed and connection order give
+                             the same chunks and waits (default: random)
+  --max-clients N            connections served at once; more are refused with an error
+                             frame (default: ${D.maxClients})
+  --max-header BYTES         largest request header accepted (default: ${D.maxHeaderLength})
+  --max-request BYTES        largest request content accepted (default: ${D.maxRequestLength})
+  --frame-timeout SECONDS    time a started frame has to complete (default: ${D.frameTimeoutMs / 1000})
+  --slow-client-timeout SECONDS
+                             time a client may leave its buffer full before it is
+                             disconnected (default: ${D.slowClientTimeoutMs / 1000})
+  --shutdown-timeout SECONDS time clients get to read the shutdown frame on SIGINT or
+                             SIGTERM before their sockets are destroyed (default: ${D.shutdownTimeoutMs / 1000})
+  -h, --help                 show this help
+  -V, --version              show the version`;
+
+const OPTIONS = {
+  chars: { type: 'string' },
+  interval: { type: 'string' },
+  alphabet: { type: 'string' },
+  seed: { type: 'string' },
+  'max-clients': { type: 'string' },
+  'max-header': { type: 'string' },
+  'max-request': { type: 'string' },
+  'frame-timeout': { type: 'string' },
+  'slow-client-timeout': { type: 'string' },
+  'shutdown-timeout': { type: 'string' },
+} as const;
+
+/** argv to a validated configuration; every check happens here, once. */
+export function serverConfigFrom(line: CommandLine): ServerConfig {
+  const option = <T>(name: string, parse: (text: string) => T, fallback: T): T => {
+    const text = stringValue(line, name);
+    return text === undefined ? fallback : parse(text);
+  };
+  return {
+    host: line.host,
+    port: line.port,
+    mode: line.mode,
+    chars: option('chars', (t) => parseRange('--chars', t, true, { min: 1, max: MAX_CHUNK_LENGTH }), D.chars),
+    interval: option('interval', (t) => parseRange('--interval', t, false, { min: 0, max: 86_400 }), D.interval),
+    alphabet: option('alphabet', parseAlphabet, D.alphabet),
+    seed: option('seed', (t) => parseInteger('--seed', t, 0, 0xffff_ffff), D.seed),
+    maxClients: option('max-clients', (t) => parseInteger('--max-clients', t, 1, 10_000_000), D.maxClients),
+    maxHeaderLength: option('max-header', (t) => parseInteger('--max-header', t, 16, 0xffff), D.maxHeaderLength),
+    maxRequestLength: option('max-request', (t) => parseInteger('--max-request', t, 1, MAX_CHUNK_LENGTH), D.maxRequestLength),
+    frameTimeoutMs: option('frame-timeout', (t) => parseSeconds('--frame-timeout', t, 1, DAY_MS), D.frameTimeoutMs),
+    slowClientTimeoutMs: option('slow-client-timeout', (t) => parseSeconds('--slow-client-timeout', t, 1, DAY_MS), D.slowClientTimeoutMs),
+    shutdownTimeoutMs: option('shutdown-timeout', (t) => parseSeconds('--shutdown-timeout', t, 0, DAY_MS), D.shutdownTimeoutMs),
+  };
+}
+
+export const serverCommand: Command = {
+  name: 'multi-socket-server',
+  usage: SERVER_USAGE,
+  async main(argv) {
+    const line = parseCommandLine(argv, OPTIONS);
+    if (line.help || line.version) return printHelpOrVersion(line, SERVER_USAGE);
+    const config = serverConfigFrom(line);
+    const printer = new Printer(process.stdout);
+    const server = await startServer(config, (event) => {
+      const text = serverLine(config.mode, event);
+      if (text !== undefined) printer.line(text);
+    });
+    // SIGINT and SIGTERM stop the server cleanly; a second signal means now.
+    const code = await new Promise<number>((resolve) => {
+      const onSignal = (signal: NodeJS.Signals): void => {
+        if (stopping) {
+          resolve(signalExitCode(signal));
+          return;
+        }
+        stopping = true;
+        void server.close({ reason: `server shutting down (${signal})`, signal }).then(() => resolve(0));
+      };
+      let stopping = false;
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+    });
+    await printer.drain();
+    return code;
+  },
+};

@@ -1,0 +1,20 @@
+import type { Mode } from '../output/mode.js';
+import { DEFAULT_HOST, DEFAULT_PORT, MAX_CHUNK_LENGTH } from '../server/config.js';
+
+export interface ClientConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly mode: Mode;
+  /** Largest header accepted from the server, in bytes. */
+  readonly maxHeaderLength: number;
+  /** Largest content accepted from the server: the biggest chunk a server may be set to send. */
+  readonly maxContentLength: number;
+}
+
+export const DEFAULT_CLIENT_CONFIG: ClientConfig = {
+  host: DEFAULT_HOST,
+  port: DEFAULT_PORT,
+  mode: 'user',
+  maxHeaderLength: 1024,
+  maxContentLength: MAX_CHUNK_LENGTH,
+};

@@ -1,0 +1,169 @@
+import type { ServerEvent } from '../server/events.js';
+import { jsonLine } from './json-line.js';
+import type { Mode } from './mode.js';
+import { addressRepr, bytesRepr, osErrorText, sleepyLine } from './python-repr.js';
+
+/**
+ * What each server event looks like in each mode; undefined when the mode does not show it.
+ *
+ * `user` prints the original's lines letter for letter. `debug` puts a timestamp and the peer
+ * on every line and adds the schedule, headers, byte counts and timings. `quiet` keeps the
+ * lifecycle and the errors. `json` prints one object per event for scripts.
+ */
+export function serverLine(mode: Mode, event: ServerEvent): string | undefined {
+  switch (mode) {
+    case 'user':
+      return userLine(event);
+    case 'quiet':
+      return quietLine(event);
+    case 'debug':
+      return debugLine(event);
+    case 'json':
+      return serverJson(event);
+  }
+}
+
+function userLine(event: ServerEvent): string | undefined {
+  switch (event.type) {
+    case 'listening':
+      return `listening on ${addressRepr(event.host, event.port)}`;
+    case 'accepted':
+      return `accepted connection from ${event.peer.label}`;
+    case 'chunk':
+      return `${sleepyLine(event.sleepTime)}\nsending ${bytesRepr(event.content)} to ${event.peer.label}`;
+    case 'request':
+      return `received request from ${event.peer.label}`;
+    case 'statistics':
+      return `sending ${bytesRepr(event.content)} to ${event.peer.label}`;
+    case 'peer-closed':
+      return 'error: Peer closed';
+    case 'closed':
+      return `closing connection to ${event.peer.label}`;
+    case 'shutdown': {
+      const line = quietLine(event) as string;
+      // The original's only words on Ctrl-C.
+      return event.signal === 'SIGINT' ? `Caught keyboard interrupt, exiting\n${line}` : line;
+    }
+    case 'scheduled':
+    case 'blocked':
+    case 'unblocked':
+      return undefined;
+    default:
+      return quietLine(event);
+  }
+}
+
+function quietLine(event: ServerEvent): string | undefined {
+  switch (event.type) {
+    case 'listening':
+      return `listening on ${addressRepr(event.host, event.port)}`;
+    case 'rejected':
+    case 'protocol-error':
+      return `error: ${event.error.message} (${event.error.code}) from ${event.peer.label}`;
+    case 'connection-error':
+      return `error: ${osErrorText(event.error)} from ${event.peer.label}`;
+    case 'shutdown':
+      return `shutting down: ${event.reason} (${event.clients} ${event.clients === 1 ? 'client' : 'clients'} connected)`;
+    case 'stopped':
+      return event.forced === 0 ? 'stopped' : `stopped (${event.forced} slow ${event.forced === 1 ? 'client' : 'clients'} cut off)`;
+    default:
+      return undefined;
+  }
+}
+
+function debugLine(event: ServerEvent): string {
+  const time = new Date().toISOString().slice(11, 23);
+  switch (event.type) {
+    case 'listening':
+      return `${time} listening on ${addressRepr(event.host, event.port)} (${event.family}, pid ${process.pid})`;
+    case 'shutdown':
+    case 'stopped':
+      return `${time} ${quietLine(event) ?? ''}`;
+    default:
+      return `${time} ${event.peer.label} ${debugText(event)}`;
+  }
+}
+
+function debugText(event: Exclude<ServerEvent, { type: 'listening' | 'shutdown' | 'stopped' }>): string {
+  switch (event.type) {
+    case 'accepted':
+      return `accepted connection #${event.peer.id} (${event.clients} connected)`;
+    case 'rejected':
+      return `rejected: ${event.error.code}: ${event.error.message}`;
+    case 'scheduled':
+      return `next chunk in ${event.wait.seconds} s`;
+    case 'chunk':
+      return `${sleepyLine(event.sleepTime)} (late ${event.lateMs.toFixed(2)} ms), sending ${bytesRepr(event.content)}: ${event.content.length} symbols, ${event.frameBytes} bytes`;
+    case 'request':
+      return `received ${String(event.header['content-type'])} request ${bytesRepr(event.content)}, header ${JSON.stringify(event.header)}`;
+    case 'statistics':
+      return `sending ${bytesRepr(event.content)}: ${event.frameBytes} bytes, counter reset`;
+    case 'protocol-error':
+      return `error ${event.error.code}: ${event.error.message}`;
+    case 'blocked':
+      return `socket buffer full (${event.queuedBytes} bytes queued): chunks and reading paused`;
+    case 'unblocked':
+      return `socket drained after ${event.blockedMs.toFixed(1)} ms: chunks and reading resumed`;
+    case 'peer-closed':
+      return 'error: Peer closed';
+    case 'connection-error':
+      return `error: ${osErrorText(event.error)} (${event.error.code ?? 'no code'})`;
+    case 'closed': {
+      const s = event.summary;
+      return `closing connection after ${(s.durationMs / 1000).toFixed(3)} s: ${s.chunks} chunks, ${s.symbols} symbols, ${s.bytesRead} bytes read, ${s.bytesWritten} bytes written`;
+    }
+  }
+}
+
+function serverJson(event: ServerEvent): string {
+  switch (event.type) {
+    case 'listening':
+      return jsonLine(event.type, { host: event.host, port: event.port, family: event.family });
+    case 'shutdown':
+      return jsonLine(event.type, { reason: event.reason, signal: event.signal, clients: event.clients });
+    case 'stopped':
+      return jsonLine(event.type, { forced: event.forced });
+    default: {
+      const peer = { id: event.peer.id, host: event.peer.host, port: event.peer.port };
+      return jsonLine(event.type, { peer, ...peerEventFields(event) });
+    }
+  }
+}
+
+function peerEventFields(event: Exclude<ServerEvent, { type: 'listening' | 'shutdown' | 'stopped' }>): Record<string, unknown> {
+  switch (event.type) {
+    case 'accepted':
+      return { clients: event.clients };
+    case 'rejected':
+    case 'protocol-error':
+      return { code: event.error.code, message: event.error.message };
+    case 'scheduled':
+      return { sleep_time: event.wait.seconds };
+    case 'chunk':
+      return { symbols: event.content.toString('latin1'), sleep_time: event.sleepTime, bytes: event.frameBytes, late_ms: round(event.lateMs) };
+    case 'request':
+      return { header: event.header, content: event.content.toString('latin1') };
+    case 'statistics':
+      return { count: event.count, bytes: event.frameBytes };
+    case 'blocked':
+      return { queued_bytes: event.queuedBytes };
+    case 'unblocked':
+      return { blocked_ms: round(event.blockedMs) };
+    case 'peer-closed':
+      return {};
+    case 'connection-error':
+      return { code: event.error.code, message: event.error.message };
+    case 'closed':
+      return {
+        duration_ms: round(event.summary.durationMs),
+        chunks: event.summary.chunks,
+        symbols: event.summary.symbols,
+        bytes_read: event.summary.bytesRead,
+        bytes_written: event.summary.bytesWritten,
+      };
+  }
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}

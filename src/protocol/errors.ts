@@ -1,0 +1,108 @@
+/**
+ * Errors a peer can cause. Each condition a caller may handle has its own class with a stable
+ * `code`; the codes are part of the public interface (they travel in `error` frames, log lines
+ * and counters) and are listed in docs/protocol.md.
+ */
+
+export const ErrorCode = {
+  headerTooLong: 'ERR_HEADER_TOO_LONG',
+  headerEncoding: 'ERR_HEADER_ENCODING',
+  headerJson: 'ERR_HEADER_JSON',
+  headerNotObject: 'ERR_HEADER_NOT_OBJECT',
+  headerForbiddenKey: 'ERR_HEADER_FORBIDDEN_KEY',
+  headerMissingKey: 'ERR_HEADER_MISSING_KEY',
+  headerInvalidValue: 'ERR_HEADER_INVALID_VALUE',
+  contentTooLong: 'ERR_CONTENT_TOO_LONG',
+  unknownRequest: 'ERR_UNKNOWN_REQUEST',
+  frameTimeout: 'ERR_FRAME_TIMEOUT',
+  slowConsumer: 'ERR_SLOW_CONSUMER',
+  serverFull: 'ERR_SERVER_FULL',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Something a peer did that breaks the protocol or the server's limits. */
+export class ProtocolError extends Error {
+  override readonly name: string = 'ProtocolError';
+  readonly code: ErrorCode;
+  /** Whether the connection can go on after the peer has been told (only unknown requests). */
+  readonly fatal: boolean;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; fatal?: boolean }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.fatal = options?.fatal ?? true;
+  }
+}
+
+export class HeaderTooLongError extends ProtocolError {
+  override readonly name = 'HeaderTooLongError';
+  constructor(
+    readonly length: number,
+    readonly limit: number,
+  ) {
+    super(ErrorCode.headerTooLong, `header length ${length} exceeds the limit of ${limit} bytes`);
+  }
+}
+
+export class HeaderEncodingError extends ProtocolError {
+  override readonly name = 'HeaderEncodingError';
+  constructor(cause: unknown) {
+    super(ErrorCode.headerEncoding, 'header is not valid UTF-8', { cause });
+  }
+}
+
+export class HeaderJsonError extends ProtocolError {
+  override readonly name = 'HeaderJsonError';
+  constructor(cause: unknown) {
+    super(ErrorCode.headerJson, 'header is not valid JSON', { cause });
+  }
+}
+
+export class HeaderNotObjectError extends ProtocolError {
+  override readonly name = 'HeaderNotObjectError';
+  constructor(kind: string) {
+    super(ErrorCode.headerNotObject, `header is JSON ${kind}, not an object`);
+  }
+}
+
+export class HeaderForbiddenKeyError extends ProtocolError {
+  override readonly name = 'HeaderForbiddenKeyError';
+  constructor(readonly key: string) {
+    super(ErrorCode.headerForbiddenKey, `header has the forbidden key "${key}"`);
+  }
+}
+
+export class HeaderMissingKeyError extends ProtocolError {
+  override readonly name = 'HeaderMissingKeyError';
+  constructor(readonly key: string) {
+    // The original's wording, so its users recognise it.
+    super(ErrorCode.headerMissingKey, `Missing required header "${key}".`);
+  }
+}
+
+export class HeaderInvalidValueError extends ProtocolError {
+  override readonly name = 'HeaderInvalidValueError';
+  constructor(
+    readonly key: string,
+    expected: string,
+  ) {
+    super(ErrorCode.headerInvalidValue, `header "${key}" must be ${expected}`);
+  }
+}
+
+export class ContentTooLongError extends ProtocolError {
+  override readonly name = 'ContentTooLongError';
+  constructor(
+    readonly length: number,
+    readonly limit: number,
+  ) {
+    super(ErrorCode.contentTooLong, `content-length ${length} exceeds the limit of ${limit} bytes`);
+  }
+}
+
+export class UnknownRequestError extends ProtocolError {
+  override readonly name = 'UnknownRequestError';
+  constructor(readonly request: Buffer) {
+    super(ErrorCode.unknownRequest, `unknown request (only "s" is understood)`, { fatal: false });
+  }
+}

@@ -1,0 +1,5 @@
+export * from './errors.js';
+export * from './frame.js';
+export * from './decoder.js';
+export * from './encoder.js';
+export * from './messages.js';

@@ -1,0 +1,74 @@
+import {
+  BYTE_ORDER,
+  CLIENT_CONTENT_TYPE,
+  CONTENT_ENCODING,
+  MessageType,
+  SERVER_CONTENT_TYPE,
+  STATISTICS_REQUEST,
+  type Frame,
+} from './frame.js';
+import { encodeFrame } from './encoder.js';
+
+/**
+ * The messages of the protocol, built and recognised in one place so that the server, the
+ * client and the load generator can never disagree about their form.
+ */
+
+const STATISTICS_PREFIX = 'Statistics: ';
+const STATISTICS_PATTERN = /^Statistics: (\d+) symbols was delivered$/;
+
+/** The statistics answer, letter for letter the original's (its grammar included). */
+export function statisticsText(count: number): string {
+  return `${STATISTICS_PREFIX}${count} symbols was delivered`;
+}
+
+/** The count in a statistics answer, or undefined when the content is not one. */
+export function parseStatistics(content: Buffer): number | undefined {
+  const match = STATISTICS_PATTERN.exec(content.toString('latin1'));
+  return match?.[1] === undefined ? undefined : Number(match[1]);
+}
+
+/** A server frame; `sleepTime` is the wait before it, in seconds, as the original reports it. */
+export function encodeServerFrame(type: MessageType, content: Uint8Array, sleepTime: number): Buffer {
+  return encodeFrame(
+    {
+      byteorder: BYTE_ORDER,
+      'content-type': SERVER_CONTENT_TYPE,
+      'content-encoding': CONTENT_ENCODING,
+      'content-length': content.length,
+      sleep_time: sleepTime,
+      'message-type': type,
+    },
+    content,
+  );
+}
+
+export function encodeClientRequest(request: string = STATISTICS_REQUEST): Buffer {
+  const content = Buffer.from(request, 'latin1');
+  return encodeFrame(
+    {
+      byteorder: BYTE_ORDER,
+      'content-type': CLIENT_CONTENT_TYPE,
+      'content-encoding': CONTENT_ENCODING,
+      'content-length': content.length,
+    },
+    content,
+  );
+}
+
+/**
+ * What a server frame is. Our server says so in `message-type`; the original does not, and its
+ * statistics answers are told apart by their prefix (random chunks never hold `:` or a space).
+ */
+export function messageTypeOf(frame: Frame): MessageType {
+  const declared = frame.header['message-type'];
+  if (declared === MessageType.symbols || declared === MessageType.statistics) return declared;
+  if (declared === MessageType.error || declared === MessageType.shutdown) return declared;
+  return frame.content.subarray(0, STATISTICS_PREFIX.length).toString('latin1') === STATISTICS_PREFIX
+    ? MessageType.statistics
+    : MessageType.symbols;
+}
+
+export function isStatisticsRequest(frame: Frame): boolean {
+  return frame.content.length === 1 && frame.content[0] === STATISTICS_REQUEST.charCodeAt(0);
+}

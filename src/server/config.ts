@@ -1,0 +1,56 @@
+import type { Mode } from '../output/mode.js';
+
+/** An inclusive range of numbers, `min` <= `max`. */
+export interface Range {
+  readonly min: number;
+  readonly max: number;
+}
+
+/** Everything the server can be told, validated once at the edge and then trusted. */
+export interface ServerConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly mode: Mode;
+  /** Symbols per chunk. */
+  readonly chars: Range;
+  /** Seconds between chunks; whole-second bounds draw whole seconds, like the original. */
+  readonly interval: Range;
+  /** The symbols chunks are drawn from: printable ASCII, no space or `:`, each once. */
+  readonly alphabet: string;
+  /** Makes every connection's chunks and waits reproducible, given the same connection order. */
+  readonly seed: number | undefined;
+  /** Largest request header accepted, in bytes. */
+  readonly maxHeaderLength: number;
+  /** Largest request content accepted, in bytes. */
+  readonly maxRequestLength: number;
+  /** A frame that has begun must be complete within this many milliseconds. */
+  readonly frameTimeoutMs: number;
+  /** A client that reads nothing for this long while its buffer is full is disconnected. */
+  readonly slowClientTimeoutMs: number;
+  /** Connections beyond this are told the server is full and closed. */
+  readonly maxClients: number;
+  /** On shutdown, sockets still open after this long are destroyed. */
+  readonly shutdownTimeoutMs: number;
+}
+
+export const DEFAULT_HOST = 'localhost';
+export const DEFAULT_PORT = 65432;
+export const DEFAULT_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+/** The largest chunk a server may be configured to send; the client's content limit matches it. */
+export const MAX_CHUNK_LENGTH = 1 << 20;
+
+export const DEFAULT_SERVER_CONFIG: ServerConfig = {
+  host: DEFAULT_HOST,
+  port: DEFAULT_PORT,
+  mode: 'user',
+  chars: { min: 1, max: 5 },
+  interval: { min: 1, max: 5 },
+  alphabet: DEFAULT_ALPHABET,
+  seed: undefined,
+  maxHeaderLength: 1024,
+  maxRequestLength: 1024,
+  frameTimeoutMs: 10_000,
+  slowClientTimeoutMs: 30_000,
+  maxClients: 10_000,
+  shutdownTimeoutMs: 5_000,
+};

@@ -1,0 +1,54 @@
+import type { ProtocolError } from '../protocol/errors.js';
+import type { FrameHeader } from '../protocol/frame.js';
+import type { Wait } from './generator.js';
+
+/** A connected peer, with its address already in the original's printed form. */
+export interface Peer {
+  /** Counts connections from 1 in accept order (the order `--seed` streams follow). */
+  readonly id: number;
+  readonly host: string;
+  readonly port: number;
+  readonly family: string;
+  /** `('127.0.0.1', 60174)`: computed once, printed on every line about this peer. */
+  readonly label: string;
+}
+
+/** What a connection's life looked like, for the closing line and the logs. */
+export interface SessionSummary {
+  readonly durationMs: number;
+  readonly chunks: number;
+  readonly symbols: number;
+  readonly bytesRead: number;
+  readonly bytesWritten: number;
+}
+
+/**
+ * Everything the server reports. The server only emits these; src/output decides what each
+ * looks like in each mode, so the network code never formats a line.
+ */
+export type ServerEvent =
+  | { readonly type: 'listening'; readonly host: string; readonly port: number; readonly family: string }
+  | { readonly type: 'accepted'; readonly peer: Peer; readonly clients: number }
+  | { readonly type: 'rejected'; readonly peer: Peer; readonly error: ProtocolError }
+  | { readonly type: 'scheduled'; readonly peer: Peer; readonly wait: Wait }
+  | {
+      readonly type: 'chunk';
+      readonly peer: Peer;
+      readonly content: Buffer;
+      readonly sleepTime: number;
+      readonly frameBytes: number;
+      /** How long after its due time the chunk went out, in milliseconds. */
+      readonly lateMs: number;
+    }
+  | { readonly type: 'request'; readonly peer: Peer; readonly header: FrameHeader; readonly content: Buffer }
+  | { readonly type: 'statistics'; readonly peer: Peer; readonly count: number; readonly content: Buffer; readonly frameBytes: number }
+  | { readonly type: 'protocol-error'; readonly peer: Peer; readonly error: ProtocolError }
+  | { readonly type: 'blocked'; readonly peer: Peer; readonly queuedBytes: number }
+  | { readonly type: 'unblocked'; readonly peer: Peer; readonly blockedMs: number }
+  | { readonly type: 'peer-closed'; readonly peer: Peer }
+  | { readonly type: 'connection-error'; readonly peer: Peer; readonly error: NodeJS.ErrnoException }
+  | { readonly type: 'closed'; readonly peer: Peer; readonly summary: SessionSummary }
+  | { readonly type: 'shutdown'; readonly reason: string; readonly signal: NodeJS.Signals | undefined; readonly clients: number }
+  | { readonly type: 'stopped'; readonly forced: number };
+
+export type ServerEventSink = (event: ServerEvent) => void;

@@ -1,0 +1,115 @@
+import { once } from 'node:events';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { ErrorCode, ProtocolError } from '../protocol/errors.js';
+import { MessageType } from '../protocol/frame.js';
+import { encodeServerFrame } from '../protocol/messages.js';
+import { addressRepr } from '../output/python-repr.js';
+import type { ServerConfig } from './config.js';
+import type { Peer, ServerEventSink } from './events.js';
+import { StreamSource } from './generator.js';
+import { CLOSE_GRACE_MS, Session, errorContent } from './session.js';
+
+export interface CloseOptions {
+  /** What the `shutdown` frame tells every client. */
+  readonly reason?: string;
+  /** The signal that asked for it, if any: the original prints a line for Ctrl-C. */
+  readonly signal?: NodeJS.Signals;
+}
+
+export interface RunningServer {
+  /** Where the server listens; with port 0, the port the system picked. */
+  readonly address: AddressInfo;
+  /** Connections being served now. */
+  readonly clients: number;
+  /**
+   * Stops accepting, sends every client a `shutdown` frame with the reason, and resolves once
+   * every connection has closed; sockets still open after the shutdown timeout are destroyed.
+   */
+  close(options?: CloseOptions): Promise<void>;
+}
+
+/** Starts listening; resolves once the socket is bound, rejects if it cannot be. */
+export async function startServer(config: ServerConfig, emit: ServerEventSink): Promise<RunningServer> {
+  const sessions = new Set<Session>();
+  const streams = new StreamSource(config.seed);
+  let accepted = 0;
+  let closing: Promise<void> | undefined;
+  /** Set while shutting down: called when the last session has closed. */
+  let whenEmpty: (() => void) | undefined;
+
+  const listener = createServer((socket) => {
+    const peer = peerOf(socket, ++accepted);
+    if (closing !== undefined) {
+      socket.destroy();
+      return;
+    }
+    if (sessions.size >= config.maxClients) {
+      reject(socket, peer, emit, config.maxClients);
+      return;
+    }
+    // Drawn in accept order, so a seed gives the n-th connection the same stream every run.
+    const generator = streams.next(config.chars, config.interval, config.alphabet);
+    const session = new Session(socket, peer, {
+      config,
+      generator,
+      emit,
+      onClosed: (done) => {
+        sessions.delete(done);
+        if (sessions.size === 0) whenEmpty?.();
+      },
+    });
+    sessions.add(session);
+    emit({ type: 'accepted', peer, clients: sessions.size });
+  });
+
+  listener.listen({ host: config.host, port: config.port });
+  await Promise.race([once(listener, 'listening'), once(listener, 'error').then(([error]) => Promise.reject(error as Error))]);
+  const address = listener.address() as AddressInfo;
+  emit({ type: 'listening', host: config.host, port: address.port, family: address.family });
+
+  async function close({ reason = 'server shutting down', signal }: CloseOptions): Promise<void> {
+    const stopped = new Promise<void>((resolve) => listener.close(() => resolve()));
+    emit({ type: 'shutdown', reason, signal, clients: sessions.size });
+    for (const session of sessions) session.shutdown(reason);
+    let forced = 0;
+    if (sessions.size > 0) {
+      const allClosed = new Promise<void>((resolve) => (whenEmpty = resolve));
+      const deadline = new Promise<'timeout'>((resolve) => setTimeout(resolve, config.shutdownTimeoutMs, 'timeout').unref());
+      if ((await Promise.race([allClosed, deadline])) === 'timeout') {
+        forced = sessions.size;
+        for (const session of sessions) session.destroy();
+        await allClosed;
+      }
+    }
+    await stopped;
+    emit({ type: 'stopped', forced });
+  }
+
+  return {
+    address,
+    get clients() {
+      return sessions.size;
+    },
+    close(options: CloseOptions = {}) {
+      closing ??= close(options);
+      return closing;
+    },
+  };
+}
+
+function peerOf(socket: Socket, id: number): Peer {
+  // A socket reset before we look at it has no address; it still gets a printable one.
+  const host = socket.remoteAddress ?? '?';
+  const port = socket.remotePort ?? 0;
+  const family = socket.remoteFamily ?? 'IPv4';
+  return { id, host, port, family, label: addressRepr(host, port, family) };
+}
+
+/** Over the connection cap: tell the peer why, then close it; connected clients are untouched. */
+function reject(socket: Socket, peer: Peer, emit: ServerEventSink, maxClients: number): void {
+  const error = new ProtocolError(ErrorCode.serverFull, `server full (${maxClients} clients)`);
+  emit({ type: 'rejected', peer, error });
+  socket.on('error', () => undefined);
+  socket.end(encodeServerFrame(MessageType.error, errorContent(error), 0));
+  setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
+}

@@ -1,0 +1,324 @@
+import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { FrameDecoder } from '../protocol/decoder.js';
+import { ErrorCode, ProtocolError, UnknownRequestError } from '../protocol/errors.js';
+import { CLIENT_HEADER_KEYS, MessageType, type Frame } from '../protocol/frame.js';
+import { encodeServerFrame, isStatisticsRequest, statisticsText } from '../protocol/messages.js';
+import type { ServerConfig } from './config.js';
+import { DeliveryCounter } from './delivery-counter.js';
+import type { Peer, ServerEventSink } from './events.js';
+import type { SymbolGenerator } from './generator.js';
+
+/** How long a peer we are closing on gets to read our last frame before its socket is destroyed. */
+export const CLOSE_GRACE_MS = 1_000;
+/** With `--interval 0-0`, frames joined into one write: one syscall for many small frames. */
+const BURST_FRAMES = 64;
+const BURST_BYTES = 64 * 1024;
+
+const Phase = {
+  open: 0,
+  /** Our last frame is written and our side ended; waiting for the socket to close. */
+  closing: 1,
+  closed: 2,
+} as const;
+type Phase = (typeof Phase)[keyof typeof Phase];
+
+export interface SessionContext {
+  readonly config: ServerConfig;
+  readonly generator: SymbolGenerator;
+  readonly emit: ServerEventSink;
+  readonly onClosed: (session: Session) => void;
+}
+
+/**
+ * One client connection: its schedule of chunks, its statistics counter, its decoder, and the
+ * defences that keep one peer's behaviour its own problem.
+ *
+ * Nothing here blocks: the schedule is a timer per connection, so one client's wait never
+ * delays another. Writes respect backpressure: while the socket's buffer is full the schedule
+ * holds its next chunk and reading stops, so the bytes queued per client stay bounded by the
+ * high-water mark plus one frame.
+ */
+export class Session {
+  readonly peer: Peer;
+  readonly #socket: Socket;
+  readonly #context: SessionContext;
+  readonly #decoder: FrameDecoder;
+  readonly #counter = new DeliveryCounter();
+  readonly #openedAt = performance.now();
+  #phase: Phase = Phase.open;
+  #chunks = 0;
+  /** The wait before the last chunk; statistics answers carry it, as the original's do. */
+  #lastSleep = 0;
+  #nextWait = 0;
+  #dueAt = 0;
+  #scheduleTimer: NodeJS.Timeout | undefined;
+  /** With a zero wait the next chunk goes out on the next turn of the loop, after I/O. */
+  #scheduleImmediate: NodeJS.Immediate | undefined;
+  /** The schedule's chunk came due while the socket was blocked: send it on drain. */
+  #chunkOwed = false;
+  #blockedAt: number | undefined;
+  #slowTimer: NodeJS.Timeout | undefined;
+  #frameTimer: NodeJS.Timeout | undefined;
+  #graceTimer: NodeJS.Timeout | undefined;
+
+  constructor(socket: Socket, peer: Peer, context: SessionContext) {
+    this.#socket = socket;
+    this.peer = peer;
+    this.#context = context;
+    this.#decoder = new FrameDecoder({
+      maxHeaderLength: context.config.maxHeaderLength,
+      maxContentLength: context.config.maxRequestLength,
+      requiredKeys: CLIENT_HEADER_KEYS,
+    });
+    // Frames are small and each one is meant to arrive now, not when Nagle decides.
+    socket.setNoDelay(true);
+    socket.on('data', this.#onData);
+    socket.on('drain', this.#onDrain);
+    socket.on('end', this.#onEnd);
+    socket.on('error', this.#onError);
+    socket.on('close', this.#onClose);
+    this.#schedule();
+  }
+
+  get closed(): boolean {
+    return this.#phase === Phase.closed;
+  }
+
+  /** Tells the client the server is going away, then ends the connection. */
+  shutdown(reason: string): void {
+    if (this.#phase !== Phase.open) return;
+    this.#endWith(encodeServerFrame(MessageType.shutdown, Buffer.from(reason, 'latin1'), this.#lastSleep));
+  }
+
+  /** Ends the connection at once, whatever is still queued. */
+  destroy(): void {
+    this.#socket.destroy();
+  }
+
+  // ---- the schedule -------------------------------------------------------------------------
+
+  #schedule(): void {
+    const wait = this.#context.generator.nextWait();
+    this.#nextWait = wait.seconds;
+    this.#dueAt = performance.now() + wait.ms;
+    this.#context.emit({ type: 'scheduled', peer: this.peer, wait });
+    this.#arm(wait.ms);
+  }
+
+  #arm(ms: number): void {
+    if (ms === 0) this.#scheduleImmediate = setImmediate(this.#onDue);
+    else this.#scheduleTimer = setTimeout(this.#onDue, ms);
+  }
+
+  readonly #onDue = (): void => {
+    this.#scheduleTimer = undefined;
+    this.#scheduleImmediate = undefined;
+    if (this.#phase !== Phase.open) return;
+    if (this.#socket.writableNeedDrain) {
+      this.#chunkOwed = true;
+      return;
+    }
+    this.#sendChunks();
+  };
+
+  /**
+   * Sends the chunk that is due, and with `--interval 0-0` the ones after it too, joined into
+   * one write until the burst is full or the socket pushes back.
+   */
+  #sendChunks(): void {
+    const frames: Buffer[] = [];
+    let bytes = 0;
+    do {
+      this.#lastSleep = this.#nextWait;
+      const lateMs = performance.now() - this.#dueAt;
+      const chunk = this.#context.generator.nextChunk();
+      const frame = encodeServerFrame(MessageType.symbols, chunk, this.#lastSleep);
+      frames.push(frame);
+      bytes += frame.length;
+      this.#counter.add(chunk.length);
+      this.#chunks++;
+      this.#context.emit({
+        type: 'chunk',
+        peer: this.peer,
+        content: chunk,
+        sleepTime: this.#lastSleep,
+        frameBytes: frame.length,
+        lateMs,
+      });
+      const wait = this.#context.generator.nextWait();
+      this.#nextWait = wait.seconds;
+      this.#dueAt = performance.now() + wait.ms;
+      if (wait.ms > 0 || frames.length >= BURST_FRAMES || bytes >= BURST_BYTES) {
+        this.#write(frames.length === 1 ? (frames[0] as Buffer) : Buffer.concat(frames, bytes));
+        if (this.#phase !== Phase.open) return;
+        this.#context.emit({ type: 'scheduled', peer: this.peer, wait });
+        if (this.#socket.writableNeedDrain && wait.ms === 0) {
+          this.#chunkOwed = true;
+        } else {
+          this.#arm(wait.ms);
+        }
+        return;
+      }
+    } while (this.#phase === Phase.open);
+  }
+
+  // ---- writing, with backpressure -----------------------------------------------------------
+
+  #write(frame: Buffer): void {
+    if (this.#socket.write(frame)) return;
+    if (this.#blockedAt !== undefined) return;
+    this.#blockedAt = performance.now();
+    // Stop reading: a peer that does not read our answers must not make us queue more of them.
+    this.#socket.pause();
+    this.#stopFrameTimer();
+    this.#context.emit({ type: 'blocked', peer: this.peer, queuedBytes: this.#socket.writableLength });
+    this.#slowTimer = setTimeout(this.#onSlowConsumer, this.#context.config.slowClientTimeoutMs);
+  }
+
+  readonly #onDrain = (): void => {
+    if (this.#blockedAt === undefined || this.#phase !== Phase.open) return;
+    const blockedMs = performance.now() - this.#blockedAt;
+    this.#blockedAt = undefined;
+    clearTimeout(this.#slowTimer);
+    this.#slowTimer = undefined;
+    this.#context.emit({ type: 'unblocked', peer: this.peer, blockedMs });
+    if (this.#chunkOwed) {
+      this.#chunkOwed = false;
+      this.#sendChunks();
+    }
+    if (this.#phase !== Phase.open || this.#blockedAt !== undefined) return;
+    // Requests that arrived while we were blocked are still in the decoder.
+    this.#feed(Buffer.alloc(0));
+    if (this.#phase === Phase.open && this.#blockedAt === undefined) this.#socket.resume();
+  };
+
+  readonly #onSlowConsumer = (): void => {
+    this.#slowTimer = undefined;
+    const seconds = this.#context.config.slowClientTimeoutMs / 1000;
+    this.#fail(new ProtocolError(ErrorCode.slowConsumer, `slow_consumer: client read nothing for ${seconds} s`));
+  };
+
+  // ---- reading ------------------------------------------------------------------------------
+
+  readonly #onData = (data: Buffer): void => {
+    if (this.#phase !== Phase.open) return;
+    this.#feed(data);
+  };
+
+  #feed(data: Buffer): void {
+    try {
+      this.#decoder.push(data, this.#onFrame);
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw error;
+      this.#fail(error);
+      return;
+    }
+    if (this.#decoder.midFrame && this.#blockedAt === undefined) this.#startFrameTimer();
+    else this.#stopFrameTimer();
+  }
+
+  readonly #onFrame = (frame: Frame): boolean => {
+    if (this.#phase !== Phase.open) return false;
+    this.#context.emit({ type: 'request', peer: this.peer, header: frame.header, content: frame.content });
+    if (isStatisticsRequest(frame)) {
+      // Answered at once, never held until the next chunk: the original's flaw, fixed.
+      const count = this.#counter.take();
+      const content = Buffer.from(statisticsText(count), 'latin1');
+      const answer = encodeServerFrame(MessageType.statistics, content, this.#lastSleep);
+      this.#write(answer);
+      this.#context.emit({ type: 'statistics', peer: this.peer, count, content, frameBytes: answer.length });
+    } else {
+      const error = new UnknownRequestError(frame.content);
+      this.#context.emit({ type: 'protocol-error', peer: this.peer, error });
+      this.#write(encodeServerFrame(MessageType.error, errorContent(error), this.#lastSleep));
+    }
+    // Keep the rest of the requests buffered while the peer is not reading our answers.
+    return this.#blockedAt === undefined;
+  };
+
+  #startFrameTimer(): void {
+    this.#frameTimer ??= setTimeout(this.#onFrameTimeout, this.#context.config.frameTimeoutMs);
+  }
+
+  #stopFrameTimer(): void {
+    clearTimeout(this.#frameTimer);
+    this.#frameTimer = undefined;
+  }
+
+  readonly #onFrameTimeout = (): void => {
+    this.#frameTimer = undefined;
+    const seconds = this.#context.config.frameTimeoutMs / 1000;
+    this.#fail(new ProtocolError(ErrorCode.frameTimeout, `frame not completed within ${seconds} s`));
+  };
+
+  // ---- ending -------------------------------------------------------------------------------
+
+  /** A protocol violation: report it, tell the peer why, and close this connection only. */
+  #fail(error: ProtocolError): void {
+    if (this.#phase !== Phase.open) return;
+    this.#context.emit({ type: 'protocol-error', peer: this.peer, error });
+    this.#endWith(encodeServerFrame(MessageType.error, errorContent(error), this.#lastSleep));
+  }
+
+  #endWith(lastFrame: Buffer): void {
+    this.#phase = Phase.closing;
+    this.#clearSchedule();
+    this.#stopFrameTimer();
+    clearTimeout(this.#slowTimer);
+    this.#slowTimer = undefined;
+    this.#socket.end(lastFrame);
+    this.#graceTimer = setTimeout(this.#onGraceOver, CLOSE_GRACE_MS);
+  }
+
+  readonly #onGraceOver = (): void => {
+    this.#graceTimer = undefined;
+    this.#socket.destroy();
+  };
+
+  readonly #onEnd = (): void => {
+    // The peer sent FIN: the original reports this as an error, and users know the line.
+    if (this.#phase === Phase.open) this.#context.emit({ type: 'peer-closed', peer: this.peer });
+  };
+
+  readonly #onError = (error: NodeJS.ErrnoException): void => {
+    if (this.#phase === Phase.closed) return;
+    this.#context.emit({ type: 'connection-error', peer: this.peer, error });
+  };
+
+  readonly #onClose = (): void => {
+    if (this.#phase === Phase.closed) return;
+    this.#phase = Phase.closed;
+    this.#clearSchedule();
+    this.#stopFrameTimer();
+    clearTimeout(this.#slowTimer);
+    clearTimeout(this.#graceTimer);
+    this.#slowTimer = this.#graceTimer = undefined;
+    const socket = this.#socket;
+    this.#context.emit({
+      type: 'closed',
+      peer: this.peer,
+      summary: {
+        durationMs: performance.now() - this.#openedAt,
+        chunks: this.#chunks,
+        symbols: this.#counter.total,
+        bytesRead: socket.bytesRead,
+        bytesWritten: socket.bytesWritten,
+      },
+    });
+    this.#context.onClosed(this);
+  };
+
+  #clearSchedule(): void {
+    clearTimeout(this.#scheduleTimer);
+    clearImmediate(this.#scheduleImmediate);
+    this.#scheduleTimer = undefined;
+    this.#scheduleImmediate = undefined;
+    this.#chunkOwed = false;
+  }
+}
+
+/** What an `error` frame says: the stable code first, so scripts and the original client both can read it. */
+export function errorContent(error: ProtocolError): Buffer {
+  return Buffer.from(`${error.code}: ${error.message}`, 'latin1');
+}
