@@ -60,6 +60,7 @@ export async function startServer(config: ServerConfig, emit: ServerEventSink): 
     });
     sessions.add(session);
     emit({ type: 'accepted', peer, clients: sessions.size });
+    session.start();
   });
 
   listener.listen({ host: config.host, port: config.port });

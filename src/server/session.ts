@@ -78,6 +78,10 @@ export class Session {
     socket.on('end', this.#onEnd);
     socket.on('error', this.#onError);
     socket.on('close', this.#onClose);
+  }
+
+  /** Starts the schedule: the first chunk goes out after the first wait. */
+  start(): void {
     this.#schedule();
   }
 
