@@ -1,11 +1,11 @@
 import { runClient } from '../client/client.js';
-import { DEFAULT_CLIENT_CONFIG as D, type ClientConfig } from '../client/config.js';
+import { DEFAULT_CLIENT_CONFIG as D, DEFAULT_RECONNECT as R, type ClientConfig } from '../client/config.js';
 import { clientLine } from '../output/client-lines.js';
 import { Printer } from '../output/printer.js';
 import { MAX_CHUNK_LENGTH } from '../server/config.js';
 import { parseCommandLine, printHelpOrVersion, stringValue, type CommandLine } from './command-line.js';
 import { signalExitCode, type Command } from './run-cli.js';
-import { parseInteger } from './values.js';
+import { parseInteger, parseRange, UsageError } from './values.js';
 
 export const CLIENT_USAGE = `usage: multi-socket-client <host> <port> <mode> [options]
 
@@ -21,6 +21,12 @@ arguments (optional, in this order):
 options:
   --max-header BYTES         largest header accepted from the server (default: ${D.maxHeaderLength})
   --max-content BYTES        largest content accepted from the server (default: ${D.maxContentLength})
+  --reconnect                after a lost connection, connect again, waiting longer after
+                             each failure (exponential backoff with jitter)
+  --reconnect-delay MIN-MAX  seconds: the first wait's step, and the longest any wait may be
+                             (default: ${R.initialMs / 1000}-${R.maxMs / 1000})
+  --reconnect-attempts N     failed attempts in a row before giving up, 0 for no limit
+                             (default: ${R.attempts})
   -h, --help                 show this help
   -V, --version              show the version
 
@@ -30,17 +36,34 @@ lost; 2 for a bad command line; 130 after Ctrl-C.`;
 const OPTIONS = {
   'max-header': { type: 'string' },
   'max-content': { type: 'string' },
+  reconnect: { type: 'boolean' },
+  'reconnect-delay': { type: 'string' },
+  'reconnect-attempts': { type: 'string' },
 } as const;
 
 export function clientConfigFrom(line: CommandLine): ClientConfig {
   const header = stringValue(line, 'max-header');
   const content = stringValue(line, 'max-content');
+  const delay = stringValue(line, 'reconnect-delay');
+  const attempts = stringValue(line, 'reconnect-attempts');
+  if (line.values['reconnect'] !== true && (delay !== undefined || attempts !== undefined)) {
+    throw new UsageError('--reconnect-delay and --reconnect-attempts need --reconnect');
+  }
+  const steps = delay === undefined ? undefined : parseRange('--reconnect-delay', delay, false, { min: 0.001, max: 3600 });
   return {
     host: line.host,
     port: line.port,
     mode: line.mode,
     maxHeaderLength: header === undefined ? D.maxHeaderLength : parseInteger('--max-header', header, 16, 0xffff),
     maxContentLength: content === undefined ? D.maxContentLength : parseInteger('--max-content', content, 1, 16 * MAX_CHUNK_LENGTH),
+    reconnect:
+      line.values['reconnect'] === true
+        ? {
+            initialMs: steps === undefined ? R.initialMs : Math.round(steps.min * 1000),
+            maxMs: steps === undefined ? R.maxMs : Math.round(steps.max * 1000),
+            attempts: attempts === undefined ? R.attempts : parseInteger('--reconnect-attempts', attempts, 0, 1_000_000),
+          }
+        : undefined,
   };
 }
 

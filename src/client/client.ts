@@ -1,13 +1,10 @@
-import { connect, type Socket } from 'node:net';
 import type { Readable } from 'node:stream';
-import { FrameDecoder } from '../protocol/decoder.js';
-import { ProtocolError } from '../protocol/errors.js';
-import { MessageType, SERVER_HEADER_KEYS, type Frame } from '../protocol/frame.js';
-import { encodeClientRequest, messageTypeOf, parseStatistics } from '../protocol/messages.js';
 import { addressRepr } from '../output/python-repr.js';
+import { backoffDelay } from './backoff.js';
 import type { ClientConfig } from './config.js';
+import { ClientConnection, type ConnectionEnd } from './connection.js';
 import type { ClientEventSink, Target } from './events.js';
-import { readKeys, type KeySource } from './key-input.js';
+import { readKeys } from './key-input.js';
 import { keyAction } from './keys.js';
 
 /** Exit codes the client ends with, by cause. */
@@ -17,9 +14,6 @@ export const ClientExit = {
   connectionLost: 1,
   interrupted: 130,
 } as const;
-
-/** How long a quitting client waits for the server to close its side before letting go. */
-const CLOSE_WAIT_MS = 1_000;
 
 export interface ClientIo {
   readonly stdin: Readable;
@@ -34,108 +28,50 @@ export interface RunningClient {
 }
 
 /**
- * One interactive session: connect, show every frame, turn key presses into requests.
- *
- * The count of symbols received since the last answer is kept here too, and every answer is
- * checked against it: the protocol promises that the two are equal.
+ * The interactive session: keys in, one connection at a time, and with `--reconnect` a new
+ * connection after each lost one, with backoff.
  */
 export function runClient(config: ClientConfig, io: ClientIo): RunningClient {
   const { emit } = io;
   const target: Target = { host: config.host, port: config.port, label: addressRepr(config.host, config.port) };
-  const decoder = new FrameDecoder({
-    maxHeaderLength: config.maxHeaderLength,
-    maxContentLength: config.maxContentLength,
-    requiredKeys: SERVER_HEADER_KEYS,
-  });
-  let counted = 0;
-  let connected = false;
   let finished = false;
-  /** A shutdown frame turns the server's close into a clean end. */
-  let shutdownReceived = false;
+  let failures = 0;
+  let retryTimer: NodeJS.Timeout | undefined;
   let resolveDone: (code: number) => void = () => undefined;
   const done = new Promise<number>((resolve) => (resolveDone = resolve));
 
-  emit({ type: 'starting', target });
-  const socket: Socket = connect({ host: config.host, port: config.port });
-  socket.setNoDelay(true);
-
-  socket.on('connect', () => {
-    connected = true;
-    emit({
-      type: 'connected',
-      target,
-      local: `${socket.localAddress ?? '?'}:${socket.localPort ?? 0}`,
-      remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`,
-    });
-    emit({ type: 'hint' });
-  });
-
-  socket.on('data', (data: Buffer) => {
-    if (finished) return;
-    try {
-      decoder.push(data, onFrame);
-    } catch (error) {
-      if (!(error instanceof ProtocolError)) throw error;
-      emit({ type: 'protocol-error', error });
-      finish(ClientExit.connectionLost);
-    }
-  });
-
-  socket.on('end', () => {
-    if (finished) return;
-    if (shutdownReceived) {
-      finish(ClientExit.ok);
-      return;
-    }
-    emit({ type: 'peer-closed' });
-    finish(ClientExit.connectionLost);
-  });
-
-  socket.on('error', (error: NodeJS.ErrnoException) => {
-    if (finished) return;
-    if (connected) emit({ type: 'connection-error', error });
-    else emit({ type: 'connect-failed', target, error });
-    finish(ClientExit.connectionLost, connected);
-  });
-
-  function onFrame(frame: Frame): void {
-    if (finished) return;
-    const messageType = messageTypeOf(frame);
-    emit({ type: 'frame', target, frame, messageType });
-    switch (messageType) {
-      case MessageType.symbols:
-        counted += frame.content.length;
-        break;
-      case MessageType.statistics: {
-        const reported = parseStatistics(frame.content);
-        if (reported !== undefined) emit({ type: 'statistics', reported, counted });
-        counted = 0;
-        break;
-      }
-      case MessageType.error:
-        emit({ type: 'server-error', reason: frame.content.toString('latin1') });
-        break;
-      case MessageType.shutdown:
-        shutdownReceived = true;
-        emit({ type: 'shutdown', reason: frame.content.toString('latin1') });
-        break;
-    }
-  }
-
-  const keys: KeySource = readKeys(io.stdin, onKey, () => {
+  const keys = readKeys(io.stdin, onKey, () => {
     // End of a script's input stops the keys, not the session: the stream goes on.
   });
+  let connection = open();
+
+  function open(): ClientConnection {
+    return new ClientConnection(config, target, emit, onConnectionEnd);
+  }
+
+  function onConnectionEnd(end: ConnectionEnd): void {
+    if (finished || end === 'closed') return;
+    const policy = config.reconnect;
+    failures = end === 'refused' ? failures + 1 : 1;
+    if (policy === undefined || (policy.attempts > 0 && failures > policy.attempts)) {
+      finish(end === 'shutdown' ? ClientExit.ok : ClientExit.connectionLost, end !== 'refused' || policy !== undefined);
+      return;
+    }
+    const delayMs = backoffDelay(failures, policy);
+    emit({ type: 'reconnecting', target, attempt: failures, attempts: policy.attempts, delayMs });
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      if (!finished) connection = open();
+    }, delayMs);
+  }
 
   function onKey(key: string): void {
     if (finished) return;
     switch (keyAction(key, keys.fromTerminal)) {
-      case 'statistics': {
-        const request = Buffer.from('s');
-        const frame = encodeClientRequest('s');
-        emit({ type: 'request', target, request, frame });
-        socket.write(frame);
+      case 'statistics':
+        if (connection.connected) connection.requestStatistics();
+        else emit({ type: 'not-connected' });
         break;
-      }
       case 'quit':
         finish(ClientExit.ok);
         break;
@@ -155,14 +91,9 @@ export function runClient(config: ClientConfig, io: ClientIo): RunningClient {
     if (finished) return;
     finished = true;
     keys.stop();
+    clearTimeout(retryTimer);
     if (printClosing) emit({ type: 'closing', target });
-    if (socket.destroyed) {
-      resolveDone(code);
-      return;
-    }
-    socket.once('close', () => resolveDone(code));
-    socket.end();
-    setTimeout(() => socket.destroy(), CLOSE_WAIT_MS).unref();
+    void connection.close().then(() => resolveDone(code));
   }
 
   return { done, stop: (code) => finish(code) };

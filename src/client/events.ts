@@ -29,6 +29,8 @@ export type ClientEvent =
   | { readonly type: 'protocol-error'; readonly error: ProtocolError }
   | { readonly type: 'connection-error'; readonly error: NodeJS.ErrnoException }
   | { readonly type: 'connect-failed'; readonly target: Target; readonly error: NodeJS.ErrnoException }
+  | { readonly type: 'reconnecting'; readonly target: Target; readonly attempt: number; readonly attempts: number; readonly delayMs: number }
+  | { readonly type: 'not-connected' }
   | { readonly type: 'closing'; readonly target: Target };
 
 export type ClientEventSink = (event: ClientEvent) => void;

@@ -32,6 +32,8 @@ function userLine(event: ClientEvent): string | undefined {
     case 'hint':
       return HINT;
     case 'frame':
+      // Error and shutdown frames are not chunks: their own lines say what they mean.
+      if (event.messageType === 'error' || event.messageType === 'shutdown') return undefined;
       return `${sleepyLine(event.frame.header.sleep_time ?? 0)}\ngot response: ${bytesRepr(event.frame.content)}`;
     case 'request':
       return `sending ${bytesRepr(event.request)} to ${event.target.label}`;
@@ -62,6 +64,12 @@ function quietLine(event: ClientEvent): string | undefined {
       return `error: ${osErrorText(event.error)}`;
     case 'connect-failed':
       return `error: cannot connect to ${event.target.label}: ${osErrorText(event.error)}`;
+    case 'reconnecting': {
+      const of = event.attempts === 0 ? '' : ` of ${event.attempts}`;
+      return `reconnecting to ${event.target.label} in ${(event.delayMs / 1000).toFixed(1)} s (attempt ${event.attempt}${of})`;
+    }
+    case 'not-connected':
+      return 'error: not connected, statistics can be asked once the connection is back';
     default:
       return undefined;
   }
@@ -126,5 +134,9 @@ function clientJson(event: ClientEvent): string | undefined {
       return jsonLine(event.type, { code: event.error.code, message: event.error.message });
     case 'connect-failed':
       return jsonLine(event.type, { host: event.target.host, port: event.target.port, code: event.error.code, message: osErrorText(event.error) });
+    case 'reconnecting':
+      return jsonLine(event.type, { attempt: event.attempt, attempts: event.attempts, delay_ms: event.delayMs });
+    case 'not-connected':
+      return jsonLine(event.type, {});
   }
 }
