@@ -1,4 +1,5 @@
-import { startServer } from '../server/server.js';
+import { startServer, type CloseOptions } from '../server/server.js';
+import type { ServerEventSink } from '../server/events.js';
 import { DEFAULT_SERVER_CONFIG as D, MAX_CHUNK_LENGTH, type ServerConfig } from '../server/config.js';
 import { serverLine } from '../output/server-lines.js';
 import { Printer } from '../output/printer.js';
@@ -37,6 +38,8 @@ options:
                              disconnected (default: ${D.slowClientTimeoutMs / 1000})
   --shutdown-timeout SECONDS time clients get to read the shutdown frame on SIGINT or
                              SIGTERM before their sockets are destroyed (default: ${D.shutdownTimeoutMs / 1000})
+  --stats-interval SECONDS   print the counters (errors by code, clients, memory, handles)
+                             this often; 0 for never (default: 0)
   -h, --help                 show this help
   -V, --version              show the version`;
 
@@ -51,6 +54,7 @@ const OPTIONS = {
   'frame-timeout': { type: 'string' },
   'slow-client-timeout': { type: 'string' },
   'shutdown-timeout': { type: 'string' },
+  'stats-interval': { type: 'string' },
 } as const;
 
 /** argv to a validated configuration; every check happens here, once. */
@@ -73,6 +77,7 @@ export function serverConfigFrom(line: CommandLine): ServerConfig {
     frameTimeoutMs: option('frame-timeout', (t) => parseSeconds('--frame-timeout', t, 1, DAY_MS), D.frameTimeoutMs),
     slowClientTimeoutMs: option('slow-client-timeout', (t) => parseSeconds('--slow-client-timeout', t, 1, DAY_MS), D.slowClientTimeoutMs),
     shutdownTimeoutMs: option('shutdown-timeout', (t) => parseSeconds('--shutdown-timeout', t, 0, DAY_MS), D.shutdownTimeoutMs),
+    statsIntervalMs: option('stats-interval', (t) => parseSeconds('--stats-interval', t, 0, DAY_MS), D.statsIntervalMs),
   };
 }
 
@@ -84,25 +89,43 @@ export const serverCommand: Command = {
     if (line.help || line.version) return printHelpOrVersion(line, SERVER_USAGE);
     const config = serverConfigFrom(line);
     const printer = new Printer(process.stdout);
-    const server = await startServer(config, (event) => {
+    const report: ServerEventSink = (event) => {
       const text = serverLine(config.mode, event);
       if (text !== undefined) printer.line(text);
-    });
-    // SIGINT and SIGTERM stop the server cleanly; a second signal means now.
+    };
+    const server = await startServer(config, report);
     const code = await new Promise<number>((resolve) => {
-      const onSignal = (signal: NodeJS.Signals): void => {
-        if (stopping) {
-          resolve(signalExitCode(signal));
-          return;
-        }
-        stopping = true;
-        void server.close({ reason: `server shutting down (${signal})`, signal }).then(() => resolve(0));
-      };
       let stopping = false;
+      const stop = (code: number, options: CloseOptions): void => {
+        stopping = true;
+        void server.close(options).then(() => resolve(code));
+      };
+      // SIGINT and SIGTERM stop the server cleanly; a second signal means now.
+      const onSignal = (signal: NodeJS.Signals): void => {
+        if (stopping) resolve(signalExitCode(signal));
+        else stop(0, { reason: `server shutting down (${signal})`, signal });
+      };
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
+      // The last resort, for what escaped every connection's own guard. A stray socket error
+      // leaves nothing inconsistent and the server goes on; anything else may have, so the
+      // server shuts down cleanly and exits 1 rather than serve from a broken state.
+      const onFault = (fault: unknown): void => {
+        const error = fault instanceof Error ? fault : new Error(String(fault));
+        const recovered = isStraySocketError(error);
+        report({ type: 'process-error', error, recovered });
+        if (!recovered && !stopping) stop(1, { reason: 'server shutting down (internal error)' });
+      };
+      process.on('uncaughtException', onFault);
+      process.on('unhandledRejection', onFault);
     });
     await printer.drain();
     return code;
   },
 };
+
+const SOCKET_ERROR_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+function isStraySocketError(error: NodeJS.ErrnoException): boolean {
+  return error.code !== undefined && SOCKET_ERROR_CODES.has(error.code);
+}

@@ -1,4 +1,8 @@
-import type { ServerEvent } from '../server/events.js';
+import type { Peer, ServerEvent } from '../server/events.js';
+import type { ProcessSnapshot, StatsSnapshot } from '../server/stats.js';
+
+/** The events about one connection. */
+type PeerEvent = Extract<ServerEvent, { readonly peer: Peer }>;
 import { jsonLine } from './json-line.js';
 import type { Mode } from './mode.js';
 import { addressRepr, bytesRepr, osErrorText, sleepyLine } from './python-repr.js';
@@ -62,10 +66,16 @@ function quietLine(event: ServerEvent): string | undefined {
       return `error: ${event.error.message} (${event.error.code}) from ${event.peer.label}`;
     case 'connection-error':
       return `error: ${osErrorText(event.error)} from ${event.peer.label}`;
+    case 'internal-error':
+      return `error: internal error serving ${event.peer.label}, connection dropped: ${event.error.message}`;
     case 'shutdown':
       return `shutting down: ${event.reason} (${event.clients} ${event.clients === 1 ? 'client' : 'clients'} connected)`;
     case 'stopped':
       return event.forced === 0 ? 'stopped' : `stopped (${event.forced} slow ${event.forced === 1 ? 'client' : 'clients'} cut off)`;
+    case 'stats':
+      return statsText(event.stats, event.process);
+    case 'process-error':
+      return `error: unexpected ${event.error.name}: ${event.error.message} (${event.recovered ? 'server carries on' : 'shutting down'})`;
     default:
       return undefined;
   }
@@ -78,13 +88,16 @@ function debugLine(event: ServerEvent): string {
       return `${time} listening on ${addressRepr(event.host, event.port)} (${event.family}, pid ${process.pid})`;
     case 'shutdown':
     case 'stopped':
+    case 'stats':
       return `${time} ${quietLine(event) ?? ''}`;
+    case 'process-error':
+      return `${time} ${quietLine(event) ?? ''}\n${event.error.stack ?? ''}`;
     default:
       return `${time} ${event.peer.label} ${debugText(event)}`;
   }
 }
 
-function debugText(event: Exclude<ServerEvent, { type: 'listening' | 'shutdown' | 'stopped' }>): string {
+function debugText(event: PeerEvent): string {
   switch (event.type) {
     case 'accepted':
       return `accepted connection #${event.peer.id} (${event.clients} connected)`;
@@ -108,6 +121,8 @@ function debugText(event: Exclude<ServerEvent, { type: 'listening' | 'shutdown' 
       return 'error: Peer closed';
     case 'connection-error':
       return `error: ${osErrorText(event.error)} (${event.error.code ?? 'no code'})`;
+    case 'internal-error':
+      return `internal error, connection dropped: ${event.error.stack ?? event.error.message}`;
     case 'closed': {
       const s = event.summary;
       return `closing connection after ${(s.durationMs / 1000).toFixed(3)} s: ${s.chunks} chunks, ${s.symbols} symbols, ${s.bytesRead} bytes read, ${s.bytesWritten} bytes written`;
@@ -122,7 +137,11 @@ function serverJson(event: ServerEvent): string {
     case 'shutdown':
       return jsonLine(event.type, { reason: event.reason, signal: event.signal, clients: event.clients });
     case 'stopped':
-      return jsonLine(event.type, { forced: event.forced });
+      return jsonLine(event.type, { forced: event.forced, stats: event.stats });
+    case 'stats':
+      return jsonLine(event.type, { stats: event.stats, process: event.process });
+    case 'process-error':
+      return jsonLine(event.type, { name: event.error.name, message: event.error.message, stack: event.error.stack, recovered: event.recovered });
     default: {
       const peer = { id: event.peer.id, host: event.peer.host, port: event.peer.port };
       return jsonLine(event.type, { peer, ...peerEventFields(event) });
@@ -130,7 +149,7 @@ function serverJson(event: ServerEvent): string {
   }
 }
 
-function peerEventFields(event: Exclude<ServerEvent, { type: 'listening' | 'shutdown' | 'stopped' }>): Record<string, unknown> {
+function peerEventFields(event: PeerEvent): Record<string, unknown> {
   switch (event.type) {
     case 'accepted':
       return { clients: event.clients };
@@ -153,6 +172,8 @@ function peerEventFields(event: Exclude<ServerEvent, { type: 'listening' | 'shut
       return {};
     case 'connection-error':
       return { code: event.error.code, message: event.error.message };
+    case 'internal-error':
+      return { message: event.error.message, stack: event.error.stack };
     case 'closed':
       return {
         duration_ms: round(event.summary.durationMs),
@@ -166,4 +187,19 @@ function peerEventFields(event: Exclude<ServerEvent, { type: 'listening' | 'shut
 
 function round(ms: number): number {
   return Math.round(ms * 1000) / 1000;
+}
+
+function statsText(stats: StatsSnapshot, proc: ProcessSnapshot): string {
+  const mb = (bytes: number): string => `${(bytes / 1048576).toFixed(1)} MB`;
+  const counts = (record: Readonly<Record<string, number>>): string =>
+    Object.entries(record)
+      .map(([key, value]) => `${key} ${value}`)
+      .join(', ') || 'none';
+  const gc = proc.heapAfterGcBytes === undefined ? '' : `, heap after GC ${mb(proc.heapAfterGcBytes)}`;
+  return (
+    `stats: ${stats.clients} connected, ${stats.accepted} accepted, ${stats.rejected} rejected, ${stats.closed} closed; ` +
+    `${stats.chunks} chunks, ${stats.symbols} symbols, ${stats.statisticsAnswers} answers; ` +
+    `errors: ${counts(stats.errors)}; socket errors: ${counts(stats.connectionErrors)}; ` +
+    `rss ${mb(proc.rssBytes)}, heap ${mb(proc.heapUsedBytes)}${gc}; handles: ${counts(proc.resources)}`
+  );
 }

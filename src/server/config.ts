@@ -31,6 +31,8 @@ export interface ServerConfig {
   readonly maxClients: number;
   /** On shutdown, sockets still open after this long are destroyed. */
   readonly shutdownTimeoutMs: number;
+  /** How often to report the counters and the process's memory and handles; 0 for never. */
+  readonly statsIntervalMs: number;
 }
 
 export const DEFAULT_HOST = 'localhost';
@@ -53,4 +55,5 @@ export const DEFAULT_SERVER_CONFIG: ServerConfig = {
   slowClientTimeoutMs: 30_000,
   maxClients: 10_000,
   shutdownTimeoutMs: 5_000,
+  statsIntervalMs: 0,
 };

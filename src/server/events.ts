@@ -1,6 +1,7 @@
 import type { ProtocolError } from '../protocol/errors.js';
 import type { FrameHeader } from '../protocol/frame.js';
 import type { Wait } from './generator.js';
+import type { ProcessSnapshot, StatsSnapshot } from './stats.js';
 
 /** A connected peer, with its address already in the original's printed form. */
 export interface Peer {
@@ -47,8 +48,13 @@ export type ServerEvent =
   | { readonly type: 'unblocked'; readonly peer: Peer; readonly blockedMs: number }
   | { readonly type: 'peer-closed'; readonly peer: Peer }
   | { readonly type: 'connection-error'; readonly peer: Peer; readonly error: NodeJS.ErrnoException }
+  /** A fault of ours while serving this peer: the connection is dropped, the server goes on. */
+  | { readonly type: 'internal-error'; readonly peer: Peer; readonly error: Error }
   | { readonly type: 'closed'; readonly peer: Peer; readonly summary: SessionSummary }
   | { readonly type: 'shutdown'; readonly reason: string; readonly signal: NodeJS.Signals | undefined; readonly clients: number }
-  | { readonly type: 'stopped'; readonly forced: number };
+  /** An error no connection's guard caught; `recovered` says whether the server carries on. */
+  | { readonly type: 'process-error'; readonly error: Error; readonly recovered: boolean }
+  | { readonly type: 'stats'; readonly stats: StatsSnapshot; readonly process: ProcessSnapshot }
+  | { readonly type: 'stopped'; readonly forced: number; readonly stats: StatsSnapshot };
 
 export type ServerEventSink = (event: ServerEvent) => void;

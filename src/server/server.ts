@@ -8,6 +8,7 @@ import type { ServerConfig } from './config.js';
 import type { Peer, ServerEventSink } from './events.js';
 import { StreamSource } from './generator.js';
 import { CLOSE_GRACE_MS, Session, errorContent } from './session.js';
+import { processSnapshot, ServerStats, type StatsSnapshot } from './stats.js';
 
 export interface CloseOptions {
   /** What the `shutdown` frame tells every client. */
@@ -21,6 +22,8 @@ export interface RunningServer {
   readonly address: AddressInfo;
   /** Connections being served now. */
   readonly clients: number;
+  /** The counters so far. */
+  stats(): StatsSnapshot;
   /**
    * Stops accepting, sends every client a `shutdown` frame with the reason, and resolves once
    * every connection has closed; sockets still open after the shutdown timeout are destroyed.
@@ -29,8 +32,13 @@ export interface RunningServer {
 }
 
 /** Starts listening; resolves once the socket is bound, rejects if it cannot be. */
-export async function startServer(config: ServerConfig, emit: ServerEventSink): Promise<RunningServer> {
+export async function startServer(config: ServerConfig, sink: ServerEventSink): Promise<RunningServer> {
   const sessions = new Set<Session>();
+  const stats = new ServerStats();
+  const emit: ServerEventSink = (event) => {
+    stats.record(event);
+    sink(event);
+  };
   const streams = new StreamSource(config.seed);
   let accepted = 0;
   let closing: Promise<void> | undefined;
@@ -67,6 +75,10 @@ export async function startServer(config: ServerConfig, emit: ServerEventSink): 
   await Promise.race([once(listener, 'listening'), once(listener, 'error').then(([error]) => Promise.reject(error as Error))]);
   const address = listener.address() as AddressInfo;
   emit({ type: 'listening', host: config.host, port: address.port, family: address.family });
+  const statsTimer =
+    config.statsIntervalMs > 0
+      ? setInterval(() => emit({ type: 'stats', stats: stats.snapshot(sessions.size), process: processSnapshot() }), config.statsIntervalMs)
+      : undefined;
 
   async function close({ reason = 'server shutting down', signal }: CloseOptions): Promise<void> {
     const stopped = new Promise<void>((resolve) => listener.close(() => resolve()));
@@ -83,7 +95,8 @@ export async function startServer(config: ServerConfig, emit: ServerEventSink): 
       }
     }
     await stopped;
-    emit({ type: 'stopped', forced });
+    clearInterval(statsTimer);
+    emit({ type: 'stopped', forced, stats: stats.snapshot(sessions.size) });
   }
 
   return {
@@ -91,6 +104,7 @@ export async function startServer(config: ServerConfig, emit: ServerEventSink): 
     get clients() {
       return sessions.size;
     },
+    stats: () => stats.snapshot(sessions.size),
     close(options: CloseOptions = {}) {
       closing ??= close(options);
       return closing;

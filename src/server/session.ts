@@ -115,7 +115,7 @@ export class Session {
     else this.#scheduleTimer = setTimeout(this.#onDue, ms);
   }
 
-  readonly #onDue = (): void => {
+  readonly #onDue = this.#guard((): void => {
     this.#scheduleTimer = undefined;
     this.#scheduleImmediate = undefined;
     if (this.#phase !== Phase.open) return;
@@ -124,7 +124,7 @@ export class Session {
       return;
     }
     this.#sendChunks();
-  };
+  });
 
   /**
    * Sends the chunk that is due, and with `--interval 0-0` the ones after it too, joined into
@@ -180,7 +180,7 @@ export class Session {
     this.#slowTimer = setTimeout(this.#onSlowConsumer, this.#context.config.slowClientTimeoutMs);
   }
 
-  readonly #onDrain = (): void => {
+  readonly #onDrain = this.#guard((): void => {
     if (this.#blockedAt === undefined || this.#phase !== Phase.open) return;
     const blockedMs = performance.now() - this.#blockedAt;
     this.#blockedAt = undefined;
@@ -195,20 +195,20 @@ export class Session {
     // Requests that arrived while we were blocked are still in the decoder.
     this.#feed(Buffer.alloc(0));
     if (this.#phase === Phase.open && this.#blockedAt === undefined) this.#socket.resume();
-  };
+  });
 
-  readonly #onSlowConsumer = (): void => {
+  readonly #onSlowConsumer = this.#guard((): void => {
     this.#slowTimer = undefined;
     const seconds = this.#context.config.slowClientTimeoutMs / 1000;
     this.#fail(new ProtocolError(ErrorCode.slowConsumer, `slow_consumer: client read nothing for ${seconds} s`));
-  };
+  });
 
   // ---- reading ------------------------------------------------------------------------------
 
-  readonly #onData = (data: Buffer): void => {
+  readonly #onData = this.#guard((data: Buffer): void => {
     if (this.#phase !== Phase.open) return;
     this.#feed(data);
-  };
+  });
 
   #feed(data: Buffer): void {
     try {
@@ -250,11 +250,11 @@ export class Session {
     this.#frameTimer = undefined;
   }
 
-  readonly #onFrameTimeout = (): void => {
+  readonly #onFrameTimeout = this.#guard((): void => {
     this.#frameTimer = undefined;
     const seconds = this.#context.config.frameTimeoutMs / 1000;
     this.#fail(new ProtocolError(ErrorCode.frameTimeout, `frame not completed within ${seconds} s`));
-  };
+  });
 
   // ---- ending -------------------------------------------------------------------------------
 
@@ -275,20 +275,20 @@ export class Session {
     this.#graceTimer = setTimeout(this.#onGraceOver, CLOSE_GRACE_MS);
   }
 
-  readonly #onGraceOver = (): void => {
+  readonly #onGraceOver = this.#guard((): void => {
     this.#graceTimer = undefined;
     this.#socket.destroy();
-  };
+  });
 
-  readonly #onEnd = (): void => {
+  readonly #onEnd = this.#guard((): void => {
     // The peer sent FIN: the original reports this as an error, and users know the line.
     if (this.#phase === Phase.open) this.#context.emit({ type: 'peer-closed', peer: this.peer });
-  };
+  });
 
-  readonly #onError = (error: NodeJS.ErrnoException): void => {
+  readonly #onError = this.#guard((error: NodeJS.ErrnoException): void => {
     if (this.#phase === Phase.closed) return;
     this.#context.emit({ type: 'connection-error', peer: this.peer, error });
-  };
+  });
 
   readonly #onClose = (): void => {
     if (this.#phase === Phase.closed) return;
@@ -299,6 +299,15 @@ export class Session {
     clearTimeout(this.#graceTimer);
     this.#slowTimer = this.#graceTimer = undefined;
     const socket = this.#socket;
+    // Whatever reporting does, the session leaves the registry.
+    try {
+      this.#report(socket);
+    } finally {
+      this.#context.onClosed(this);
+    }
+  };
+
+  #report(socket: Socket): void {
     this.#context.emit({
       type: 'closed',
       peer: this.peer,
@@ -310,8 +319,30 @@ export class Session {
         bytesWritten: socket.bytesWritten,
       },
     });
-    this.#context.onClosed(this);
-  };
+  }
+
+  /**
+   * Wraps an event handler so that a fault in it (a bug, not a peer's doing) ends this
+   * connection only: it is reported and the socket destroyed, and no exception reaches the
+   * process, where it would take every other client down with it.
+   */
+  #guard<A extends unknown[]>(handler: (...args: A) => void): (...args: A) => void {
+    return (...args: A): void => {
+      try {
+        handler(...args);
+      } catch (error) {
+        this.#internalError(error);
+      }
+    };
+  }
+
+  #internalError(error: unknown): void {
+    try {
+      this.#context.emit({ type: 'internal-error', peer: this.peer, error: error instanceof Error ? error : new Error(String(error)) });
+    } finally {
+      this.#socket.destroy();
+    }
+  }
 
   #clearSchedule(): void {
     clearTimeout(this.#scheduleTimer);
