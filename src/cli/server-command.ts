@@ -4,7 +4,7 @@ import { DEFAULT_SERVER_CONFIG as D, MAX_CHUNK_LENGTH, type ServerConfig } from 
 import { serverLine } from '../output/server-lines.js';
 import { Printer } from '../output/printer.js';
 import { parseCommandLine, printHelpOrVersion, stringValue, type CommandLine } from './command-line.js';
-import { parseAlphabet, parseInteger, parseRange, parseSeconds } from './values.js';
+import { parseAlphabet, parseInteger, parseListenAddress, parseRange, parseSeconds } from './values.js';
 import { signalExitCode, type Command } from './run-cli.js';
 
 const DAY_MS = 86_400_000;
@@ -38,6 +38,9 @@ options:
                              disconnected (default: ${D.slowClientTimeoutMs / 1000})
   --shutdown-timeout SECONDS time clients get to read the shutdown frame on SIGINT or
                              SIGTERM before their sockets are destroyed (default: ${D.shutdownTimeoutMs / 1000})
+  --metrics [HOST:]PORT      serve Prometheus metrics at http://HOST:PORT/metrics: clients,
+                             chunks, errors by code, chunk lateness, CPU, memory, handles
+                             (HOST defaults to 127.0.0.1; PORT 0 picks a free one)
   --stats-interval SECONDS   print the counters (errors by code, clients, memory, handles)
                              this often; 0 for never (default: 0)
   -h, --help                 show this help
@@ -55,6 +58,7 @@ const OPTIONS = {
   'slow-client-timeout': { type: 'string' },
   'shutdown-timeout': { type: 'string' },
   'stats-interval': { type: 'string' },
+  metrics: { type: 'string' },
 } as const;
 
 /** argv to a validated configuration; every check happens here, once. */
@@ -77,6 +81,7 @@ export function serverConfigFrom(line: CommandLine): ServerConfig {
     frameTimeoutMs: option('frame-timeout', (t) => parseSeconds('--frame-timeout', t, 1, DAY_MS), D.frameTimeoutMs),
     slowClientTimeoutMs: option('slow-client-timeout', (t) => parseSeconds('--slow-client-timeout', t, 1, DAY_MS), D.slowClientTimeoutMs),
     shutdownTimeoutMs: option('shutdown-timeout', (t) => parseSeconds('--shutdown-timeout', t, 0, DAY_MS), D.shutdownTimeoutMs),
+    metrics: option('metrics', parseListenAddress, D.metrics),
     statsIntervalMs: option('stats-interval', (t) => parseSeconds('--stats-interval', t, 0, DAY_MS), D.statsIntervalMs),
   };
 }

@@ -78,3 +78,10 @@ export function parseAlphabet(text: string): string {
   if (repeated !== undefined) throw new UsageError(`invalid --alphabet: '${repeated}' appears more than once`);
   return text;
 }
+
+/** `PORT`, `HOST:PORT` or `[IPv6]:PORT`; the host defaults to loopback, so nothing is exposed by accident. */
+export function parseListenAddress(text: string): { host: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]:|([^:[\]]+):)?(\d+)$/.exec(text);
+  if (match === null) throw new UsageError(`invalid --metrics '${text}': expected PORT, HOST:PORT or [IPv6]:PORT`);
+  return { host: match[1] ?? match[2] ?? '127.0.0.1', port: parsePort(match[3] as string) };
+}

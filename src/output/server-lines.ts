@@ -74,6 +74,8 @@ function quietLine(event: ServerEvent): string | undefined {
       return event.forced === 0 ? 'stopped' : `stopped (${event.forced} slow ${event.forced === 1 ? 'client' : 'clients'} cut off)`;
     case 'stats':
       return statsText(event.stats, event.process);
+    case 'metrics':
+      return `metrics on http://${event.host.includes(':') ? `[${event.host}]` : event.host}:${event.port}/metrics`;
     case 'process-error':
       return `error: unexpected ${event.error.name}: ${event.error.message} (${event.recovered ? 'server carries on' : 'shutting down'})`;
     default:
@@ -89,6 +91,7 @@ function debugLine(event: ServerEvent): string {
     case 'shutdown':
     case 'stopped':
     case 'stats':
+    case 'metrics':
       return `${time} ${quietLine(event) ?? ''}`;
     case 'process-error':
       return `${time} ${quietLine(event) ?? ''}\n${event.error.stack ?? ''}`;
@@ -140,6 +143,8 @@ function serverJson(event: ServerEvent): string {
       return jsonLine(event.type, { forced: event.forced, stats: event.stats });
     case 'stats':
       return jsonLine(event.type, { stats: event.stats, process: event.process });
+    case 'metrics':
+      return jsonLine(event.type, { host: event.host, port: event.port });
     case 'process-error':
       return jsonLine(event.type, { name: event.error.name, message: event.error.message, stack: event.error.stack, recovered: event.recovered });
     default: {

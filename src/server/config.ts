@@ -33,6 +33,8 @@ export interface ServerConfig {
   readonly shutdownTimeoutMs: number;
   /** How often to report the counters and the process's memory and handles; 0 for never. */
   readonly statsIntervalMs: number;
+  /** Where to serve Prometheus metrics (`GET /metrics`), if anywhere. */
+  readonly metrics: { readonly host: string; readonly port: number } | undefined;
 }
 
 export const DEFAULT_HOST = 'localhost';
@@ -56,4 +58,5 @@ export const DEFAULT_SERVER_CONFIG: ServerConfig = {
   maxClients: 10_000,
   shutdownTimeoutMs: 5_000,
   statsIntervalMs: 0,
+  metrics: undefined,
 };

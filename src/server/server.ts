@@ -9,6 +9,7 @@ import type { Peer, ServerEventSink } from './events.js';
 import { StreamSource } from './generator.js';
 import { CLOSE_GRACE_MS, Session, errorContent } from './session.js';
 import { processSnapshot, ServerStats, type StatsSnapshot } from './stats.js';
+import { createMetrics, serveMetrics } from './metrics.js';
 
 export interface CloseOptions {
   /** What the `shutdown` frame tells every client. */
@@ -75,6 +76,9 @@ export async function startServer(config: ServerConfig, sink: ServerEventSink): 
   await Promise.race([once(listener, 'listening'), once(listener, 'error').then(([error]) => Promise.reject(error as Error))]);
   const address = listener.address() as AddressInfo;
   emit({ type: 'listening', host: config.host, port: address.port, family: address.family });
+  const metrics =
+    config.metrics === undefined ? undefined : await serveMetrics(createMetrics(stats, () => sessions.size), config.metrics.host, config.metrics.port);
+  if (metrics !== undefined) emit({ type: 'metrics', host: config.metrics?.host ?? '', port: metrics.address.port });
   const statsTimer =
     config.statsIntervalMs > 0
       ? setInterval(() => emit({ type: 'stats', stats: stats.snapshot(sessions.size), process: processSnapshot() }), config.statsIntervalMs)
@@ -96,6 +100,7 @@ export async function startServer(config: ServerConfig, sink: ServerEventSink): 
     }
     await stopped;
     clearInterval(statsTimer);
+    if (metrics !== undefined) await new Promise((resolve) => metrics.server.close(resolve));
     emit({ type: 'stopped', forced, stats: stats.snapshot(sessions.size) });
   }
 

@@ -42,6 +42,12 @@ export class ServerStats {
   #internal = 0;
   readonly #errors = new Map<string, number>();
   readonly #connectionErrors = new Map<string, number>();
+  #latenessObserver: ((ms: number) => void) | undefined;
+
+  /** Sees the lateness of every chunk (only when someone wants it: it is per chunk). */
+  onLateness(observer: (ms: number) => void): void {
+    this.#latenessObserver = observer;
+  }
 
   record(event: ServerEvent): void {
     switch (event.type) {
@@ -55,6 +61,7 @@ export class ServerStats {
       case 'chunk':
         this.#chunks++;
         this.#symbols += event.content.length;
+        this.#latenessObserver?.(event.lateMs);
         break;
       case 'statistics':
         this.#answers++;
