@@ -78,7 +78,7 @@ export const clientCommand: Command = {
     if (line.help || line.version) return printHelpOrVersion(line, CLIENT_USAGE);
     const config = clientConfigFrom(line);
     // A reader that stops reading (`| head -3`) ends the session quietly.
-    const printer = new Printer(process.stdout, () => client.stop(0));
+    const printer = new Printer(1, () => client.stop(0));
     const client = runClient(config, {
       stdin: process.stdin,
       emit: (event) => {

@@ -49,12 +49,16 @@ export function parseCommandLine(argv: readonly string[], options: OptionsConfig
 }
 
 function usageMessage(error: NodeJS.ErrnoException): string {
-  const option = /'(-[^' ]*)/.exec(error.message)?.[1] ?? '';
+  // Node names an option as '--chars' or '-h, --help'; the long name is the one users know.
+  const option = /'(?:-\w, )?(--?[\w-]+)/.exec(error.message)?.[1] ?? '';
   switch (error.code) {
     case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
       return `unknown option '${option}'`;
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
-      return error.message.includes('argument missing') ? `option '${option}' needs a value` : `option '${option}' takes no value`;
+      if (error.message.includes('does not take an argument')) return `option '${option}' takes no value`;
+      // Followed by a word that starts with '-', which Node takes for another option.
+      if (error.message.includes('ambiguous')) return `option '${option}' needs a value (for one that starts with '-', write ${option}=VALUE)`;
+      return `option '${option}' needs a value`;
     default:
       return error.message;
   }

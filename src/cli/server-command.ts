@@ -93,7 +93,7 @@ export const serverCommand: Command = {
     const line = parseCommandLine(argv, OPTIONS);
     if (line.help || line.version) return printHelpOrVersion(line, SERVER_USAGE);
     const config = serverConfigFrom(line);
-    const printer = new Printer(process.stdout);
+    const printer = new Printer(1);
     const report: ServerEventSink = (event) => {
       const text = serverLine(config.mode, event);
       if (text !== undefined) printer.line(text);

@@ -25,10 +25,28 @@ export function keyAction(key: string, fromTerminal: boolean): KeyAction {
 }
 
 /**
- * Splits what one read of a raw terminal gave into key presses: an escape sequence (an arrow,
- * a function key) is one press, anything else one press per character.
+ * Splits what one read of a raw terminal gave into key presses. An escape sequence (an arrow,
+ * a function key: ESC, then `[` or `O`, parameters, and a final letter or `~`) or an Alt
+ * chord (ESC and one character) is one press; anything else is one press per character. Fast
+ * typing and pastes put several presses in one read, so sequences are found anywhere in it.
  */
 export function splitKeys(data: string): string[] {
-  if (data.startsWith(ESCAPE)) return [data];
-  return Array.from(data);
+  const keys: string[] = [];
+  for (let i = 0; i < data.length; ) {
+    const length = data[i] === ESCAPE ? escapeLength(data, i) : (data.codePointAt(i) as number) > 0xffff ? 2 : 1;
+    keys.push(data.slice(i, i + length));
+    i += length;
+  }
+  return keys;
+}
+
+/** Length of the escape sequence starting at `start` (ESC included). */
+function escapeLength(data: string, start: number): number {
+  const next = data[start + 1];
+  if (next === undefined) return 1;
+  if (next !== '[' && next !== 'O') return 2;
+  // CSI / SS3: parameter and intermediate bytes (0x20-0x3f), then one final byte (0x40-0x7e).
+  let i = start + 2;
+  while (i < data.length && data.charCodeAt(i) >= 0x20 && data.charCodeAt(i) <= 0x3f) i++;
+  return i < data.length ? i - start + 1 : i - start;
 }

@@ -1,24 +1,35 @@
-import type { Writable } from 'node:stream';
+import sonicBoom from 'sonic-boom';
+
+// A CommonJS package: its class is a property of the default export, at run time and in its types.
+const { SonicBoom } = sonicBoom;
+
+/** Beyond this much unwritten output, new lines are dropped (and counted) rather than queued. */
+const MAX_BUFFER_BYTES = 16 * 1024 * 1024;
 
 /**
- * Writes lines to stdout, joined per turn of the event loop: a server printing the original's
- * two lines per chunk for thousands of clients makes one write call per turn, not thousands.
+ * Writes lines to a file descriptor (stdout) without ever blocking the event loop.
  *
- * A reader that goes away (`| head -3`) is not an error of ours: the first EPIPE marks the
- * printer broken, later lines are dropped and `onBroken` lets the program end quietly.
+ * Node writes to a pipe synchronously on Linux, so a slow reader of the server's log (a busy
+ * `| grep`, a stalled log shipper) would stall every client. Here writes are asynchronous
+ * (sonic-boom, the writer behind pino): lines written while one write is in flight are joined
+ * into the next, and the queue is bounded: if the reader falls more than 16 MiB behind, lines
+ * are dropped and counted instead of growing memory without end.
+ *
+ * A reader that goes away (`| head -3`) is not an error of ours: EPIPE marks the printer
+ * broken, later lines are dropped, and `onBroken` lets the program end quietly.
  */
 export class Printer {
-  readonly #stream: Writable;
+  readonly #out: InstanceType<typeof SonicBoom>;
   readonly #onBroken: () => void;
-  #pending = '';
-  #scheduled = false;
   #broken = false;
+  #dropped = 0;
 
-  constructor(stream: Writable, onBroken: () => void = () => undefined) {
-    this.#stream = stream;
+  constructor(fd: number, onBroken: () => void = () => undefined) {
     this.#onBroken = onBroken;
-    stream.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') throw error;
+    this.#out = new SonicBoom({ fd, sync: false, maxLength: MAX_BUFFER_BYTES });
+    this.#out.on('drop', () => this.#dropped++);
+    this.#out.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
       this.#markBroken();
     });
   }
@@ -27,39 +38,30 @@ export class Printer {
     return this.#broken;
   }
 
-  line(text: string): void {
-    if (this.#broken) return;
-    this.#pending += `${text}\n`;
-    if (this.#scheduled) return;
-    this.#scheduled = true;
-    setImmediate(this.flush);
+  /** Lines dropped because the reader fell too far behind. */
+  get dropped(): number {
+    return this.#dropped;
   }
 
-  /** Writes whatever is pending now; call before the program ends. */
-  readonly flush = (): void => {
-    this.#scheduled = false;
-    if (this.#broken || this.#pending === '') return;
-    const text = this.#pending;
-    this.#pending = '';
-    try {
-      this.#stream.write(text);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EPIPE') throw error;
-      this.#markBroken();
-    }
-  };
-
-  /** Resolves once everything written so far has been handed to the system. */
-  async drain(): Promise<void> {
-    this.flush();
+  line(text: string): void {
     if (this.#broken) return;
-    await new Promise<void>((resolve) => this.#stream.write('', () => resolve()));
+    this.#out.write(`${text}\n`);
+  }
+
+  /** Resolves once everything printed so far is written; call before the program ends. */
+  drain(): Promise<void> {
+    if (this.#broken) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#out.flush((error?: NodeJS.ErrnoException) => {
+        if (error?.code === 'EPIPE') this.#markBroken();
+        resolve();
+      });
+    });
   }
 
   #markBroken(): void {
     if (this.#broken) return;
     this.#broken = true;
-    this.#pending = '';
     this.#onBroken();
   }
 }

@@ -57,6 +57,14 @@ export function createMetrics(stats: ServerStats, clients: () => number): Regist
   };
   byCode('multi_socket_protocol_errors_total', 'Connections refused or closed for breaking the protocol or a limit, by error code.', () => stats.snapshot(0).errors);
   byCode('multi_socket_socket_errors_total', 'Socket errors, by system error code.', () => stats.snapshot(0).connectionErrors);
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc !== undefined) {
+    // Only with node --expose-gc: a soak test's leak detector, too costly for every scrape otherwise.
+    new Gauge({ name: 'multi_socket_heap_after_gc_bytes', help: 'Heap in use right after a full garbage collection.', registers: [registry], collect() {
+      gc();
+      this.set(process.memoryUsage().heapUsed);
+    } });
+  }
   const lateness = new Histogram({
     name: 'multi_socket_chunk_lateness_seconds',
     help: 'How long after its scheduled time each chunk was written.',

@@ -211,12 +211,17 @@ export class Session {
   });
 
   #feed(data: Buffer): void {
+    // Answers to the requests of one read leave in one write: many requests in one packet
+    // must not cost one system call each.
+    this.#socket.cork();
     try {
       this.#decoder.push(data, this.#onFrame);
     } catch (error) {
       if (!(error instanceof ProtocolError)) throw error;
       this.#fail(error);
       return;
+    } finally {
+      this.#socket.uncork();
     }
     if (this.#decoder.midFrame && this.#blockedAt === undefined) this.#startFrameTimer();
     else this.#stopFrameTimer();

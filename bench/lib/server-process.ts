@@ -1,0 +1,158 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { get } from 'node:http';
+import { fileURLToPath } from 'node:url';
+
+export const SERVER_BIN = fileURLToPath(new URL('../../src/bin/multi-socket-server.js', import.meta.url));
+export const CLIENT_BIN = fileURLToPath(new URL('../../src/bin/multi-socket-client.js', import.meta.url));
+const CLOCK_TICKS_PER_SECOND = 100;
+const PAGE_KB = 4;
+
+export interface Exit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+/**
+ * The real server as a child process, watched from outside: its port and metrics address
+ * from its first lines, its CPU time and memory from /proc, its counters from /metrics.
+ * Its output is counted, not kept, so a chatty mode costs the benchmark nothing.
+ */
+export class ServerProcess {
+  readonly child: ChildProcess;
+  readonly exited: Promise<Exit>;
+  port = 0;
+  metricsUrl: string | undefined;
+  stdoutLines = 0;
+  stdoutBytes = 0;
+  stderr = '';
+  #firstLines = '';
+
+  private constructor(child: ChildProcess) {
+    this.child = child;
+    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    child.stdout?.on('data', (data: Buffer) => {
+      this.stdoutBytes += data.length;
+      for (let i = data.indexOf(10); i !== -1; i = data.indexOf(10, i + 1)) this.stdoutLines++;
+      if (this.#firstLines.length < 4096) this.#firstLines += data.toString('utf8');
+    });
+    child.stderr?.on('data', (data: Buffer) => {
+      if (this.stderr.length < 65536) this.stderr += data.toString('utf8');
+    });
+  }
+
+  /** Starts `node [nodeArgs] server host 0 mode [args]` and waits for its listening line. */
+  static async start(options: { host?: string; mode?: string; args?: readonly string[]; nodeArgs?: readonly string[]; metrics?: boolean }): Promise<ServerProcess> {
+    const args = [
+      ...(options.nodeArgs ?? []),
+      SERVER_BIN,
+      options.host ?? '127.0.0.1',
+      '0',
+      options.mode ?? 'quiet',
+      ...(options.metrics === false ? [] : ['--metrics', '127.0.0.1:0']),
+      ...(options.args ?? []),
+    ];
+    const server = new ServerProcess(spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
+    await server.#ready(options.metrics !== false);
+    return server;
+  }
+
+  get pid(): number {
+    return this.child.pid ?? 0;
+  }
+
+  async #ready(withMetrics: boolean): Promise<void> {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const port = /listening on \('[^']*', (\d+)\)|"event":"listening".*?"port":(\d+)/.exec(this.#firstLines);
+      const metrics = /metrics on (http:\/\/\S+)|"event":"metrics".*?"port":(\d+)/.exec(this.#firstLines);
+      if (port !== null && (!withMetrics || metrics !== null)) {
+        this.port = Number(port[1] ?? port[2]);
+        if (metrics !== null) this.metricsUrl = metrics[1] ?? `http://127.0.0.1:${metrics[2] ?? ''}/metrics`;
+        return;
+      }
+      if (this.child.exitCode !== null || Date.now() > deadline) {
+        throw new Error(`server did not start: ${this.#firstLines}${this.stderr}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  /** CPU time used so far (user + system), in seconds. */
+  cpuSeconds(): number {
+    const fields = readFileSync(`/proc/${this.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  }
+
+  /** Resident memory now, in bytes. */
+  rssBytes(): number {
+    const pages = Number(readFileSync(`/proc/${this.pid}/statm`, 'utf8').split(' ')[1]);
+    return pages * PAGE_KB * 1024;
+  }
+
+  /** Open file descriptors, sockets included, so a leak shows. */
+  openFiles(): number {
+    return readdirSync(`/proc/${this.pid}/fd`).length;
+  }
+
+  async metrics(): Promise<Metrics> {
+    if (this.metricsUrl === undefined) throw new Error('server started without --metrics');
+    // A fresh connection each time (no keep-alive), so the scrape leaves no socket behind in
+    // the very handle counts it reads.
+    const url = this.metricsUrl;
+    const text = await new Promise<string>((resolve, reject) => {
+      get(url, { agent: false }, (response) => {
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (body += chunk));
+        response.on('end', () => resolve(body));
+        response.on('error', reject);
+      }).on('error', reject);
+    });
+    return parseMetrics(text);
+  }
+
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<Exit> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    return this.exited;
+  }
+}
+
+/** Prometheus text format: `name{labels} value` lines, keyed by everything before the value. */
+export type Metrics = ReadonlyMap<string, number>;
+
+export function parseMetrics(text: string): Metrics {
+  const metrics = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const space = line.lastIndexOf(' ');
+    metrics.set(line.slice(0, space), Number(line.slice(space + 1)));
+  }
+  return metrics;
+}
+
+/** The sum of a metric over all its label sets. */
+export function metricTotal(metrics: Metrics, name: string): number {
+  let total = 0;
+  for (const [key, value] of metrics) if (key === name || key.startsWith(`${name}{`)) total += value;
+  return total;
+}
+
+/**
+ * Percentiles of the lateness histogram between two scrapes: the difference of the cumulative
+ * bucket counts, read as the upper bound of the bucket the rank falls in.
+ */
+export function histogramDelta(before: Metrics | undefined, after: Metrics, name: string): { count: number; p50: number; p99: number; max: number } {
+  const buckets: { le: number; count: number }[] = [];
+  for (const [key, value] of after) {
+    const match = new RegExp(`^${name}_bucket\\{le="([^"]+)"\\}$`).exec(key);
+    if (match === null) continue;
+    const le = match[1] === '+Inf' ? Number.POSITIVE_INFINITY : Number(match[1]);
+    buckets.push({ le, count: value - (before?.get(key) ?? 0) });
+  }
+  buckets.sort((a, b) => a.le - b.le);
+  const count = buckets.at(-1)?.count ?? 0;
+  const at = (p: number): number => buckets.find((bucket) => bucket.count >= Math.ceil(p * count))?.le ?? 0;
+  const nonEmpty = buckets.find((bucket) => bucket.count === count);
+  return { count, p50: at(0.5), p99: at(0.99), max: nonEmpty?.le ?? 0 };
+}

@@ -1,0 +1,159 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { DEFAULT_ALPHABET } from '../../src/server/config.js';
+import { StreamSource, type SymbolGenerator, type Wait } from '../../src/server/generator.js';
+
+const CHARS = { min: 1, max: 5 };
+const WHOLE = { min: 1, max: 5 };
+
+interface Draws {
+  readonly chunks: string[];
+  readonly waits: Wait[];
+}
+
+/** Interleaves chunks and waits as a session does: wait, chunk, wait, chunk... */
+function draw(generator: SymbolGenerator, count: number): Draws {
+  const chunks: string[] = [];
+  const waits: Wait[] = [];
+  for (let i = 0; i < count; i++) {
+    waits.push(generator.nextWait());
+    chunks.push(generator.nextChunk().toString('latin1'));
+  }
+  return { chunks, waits };
+}
+
+/** The n-th stream (from 1) of a fresh source with this seed. */
+function nthStream(seed: number | undefined, n: number, chars = CHARS, interval = WHOLE, alphabet = DEFAULT_ALPHABET): SymbolGenerator {
+  const source = new StreamSource(seed);
+  let generator: SymbolGenerator | undefined;
+  for (let i = 0; i < n; i++) generator = source.next(chars, interval, alphabet);
+  return generator as SymbolGenerator;
+}
+
+void describe('StreamSource', () => {
+  void it('gives the n-th stream the same chunks and waits for the same seed', () => {
+    for (const n of [1, 2, 7]) {
+      assert.deepEqual(draw(nthStream(42, n), 50), draw(nthStream(42, n), 50), `stream ${n}`);
+    }
+  });
+
+  void it("gives the n-th stream the same draws whatever the earlier streams drew", () => {
+    const quiet = new StreamSource(7);
+    quiet.next(CHARS, WHOLE, DEFAULT_ALPHABET);
+    const secondOfQuiet = quiet.next(CHARS, WHOLE, DEFAULT_ALPHABET);
+
+    const busy = new StreamSource(7);
+    draw(busy.next(CHARS, WHOLE, DEFAULT_ALPHABET), 1000);
+    const secondOfBusy = busy.next(CHARS, WHOLE, DEFAULT_ALPHABET);
+
+    assert.deepEqual(draw(secondOfBusy, 50), draw(secondOfQuiet, 50));
+  });
+
+  void it('gives different streams different draws', () => {
+    const source = new StreamSource(42);
+    const streams = Array.from({ length: 5 }, () => draw(source.next(CHARS, WHOLE, DEFAULT_ALPHABET), 30).chunks.join('|'));
+    assert.equal(new Set(streams).size, streams.length);
+  });
+
+  void it('gives different seeds different draws', () => {
+    assert.notDeepEqual(draw(nthStream(1, 1), 30), draw(nthStream(2, 1), 30));
+  });
+
+  void it('draws from a random seed when none is given', () => {
+    assert.notDeepEqual(draw(nthStream(undefined, 1), 30), draw(nthStream(undefined, 1), 30));
+  });
+});
+
+void describe('SymbolGenerator chunks', () => {
+  void it('draws chunk lengths within the range and symbols from the alphabet', () => {
+    fc.assert(
+      fc.property(
+        fc.nat({ max: 0xffff_ffff }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 0, max: 40 }),
+        fc.constantFrom('ab', 'x', '!#%&', DEFAULT_ALPHABET),
+        (seed, min, extra, alphabet) => {
+          const generator = nthStream(seed, 1, { min, max: min + extra }, WHOLE, alphabet);
+          for (let i = 0; i < 20; i++) {
+            const chunk = generator.nextChunk().toString('latin1');
+            assert.ok(chunk.length >= min && chunk.length <= min + extra, `length ${chunk.length} in ${min}-${min + extra}`);
+            for (const symbol of chunk) assert.ok(alphabet.includes(symbol), `symbol ${symbol} from ${alphabet}`);
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  void it("reaches every length of the original's 1-5 and every symbol of its alphabet", () => {
+    const chunks = draw(nthStream(3, 1), 3000).chunks;
+    assert.deepEqual([...new Set(chunks.map((c) => c.length))].sort(), [1, 2, 3, 4, 5]);
+    assert.equal(new Set(chunks.join('')).size, DEFAULT_ALPHABET.length);
+  });
+
+  void it('draws each length about equally often', () => {
+    const chunks = draw(nthStream(11, 1), 5000).chunks;
+    for (let length = 1; length <= 5; length++) {
+      const share = chunks.filter((c) => c.length === length).length / chunks.length;
+      assert.ok(share > 0.15 && share < 0.25, `length ${length} drawn ${(share * 100).toFixed(1)}% of the time`);
+    }
+  });
+
+  void it('gives a fixed length when MIN equals MAX', () => {
+    const generator = nthStream(5, 1, { min: 3, max: 3 });
+    for (let i = 0; i < 50; i++) assert.equal(generator.nextChunk().length, 3);
+  });
+
+  void it('never draws a chunk that could pass for a statistics answer', () => {
+    const chunks = draw(nthStream(9, 1), 2000).chunks;
+    assert.ok(chunks.every((c) => !c.includes(':') && !c.includes(' ')));
+  });
+});
+
+void describe('SymbolGenerator waits', () => {
+  void it('draws whole seconds for whole-second bounds, with ms = seconds * 1000', () => {
+    const waits = draw(nthStream(8, 1), 3000).waits;
+    for (const wait of waits) {
+      assert.ok(Number.isInteger(wait.seconds), `whole seconds: ${wait.seconds}`);
+      assert.ok(wait.seconds >= 1 && wait.seconds <= 5);
+      assert.equal(wait.ms, wait.seconds * 1000);
+    }
+    assert.deepEqual([...new Set(waits.map((w) => w.seconds))].sort(), [1, 2, 3, 4, 5]);
+  });
+
+  void it('draws millisecond-resolution waits within fractional bounds', () => {
+    fc.assert(
+      fc.property(
+        fc.nat({ max: 0xffff_ffff }),
+        // A MIN that is not whole seconds, so that the millisecond path is taken.
+        fc.integer({ min: 1, max: 5000 }).filter((ms) => ms % 1000 !== 0),
+        fc.integer({ min: 0, max: 5000 }),
+        (seed, minMs, spanMs) => {
+          const maxMs = minMs + spanMs;
+          const generator = nthStream(seed, 1, CHARS, { min: minMs / 1000, max: maxMs / 1000 });
+          for (let i = 0; i < 20; i++) {
+            const wait = generator.nextWait();
+            assert.ok(Number.isInteger(wait.ms), `whole milliseconds: ${wait.ms}`);
+            assert.ok(wait.ms >= minMs && wait.ms <= maxMs, `${wait.ms} ms in ${minMs}-${maxMs}`);
+            assert.equal(wait.seconds, wait.ms / 1000);
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  void it('draws sub-second waits for 0.25-0.75 and can give a non-whole second count', () => {
+    const generator = nthStream(4, 1, CHARS, { min: 0.25, max: 0.75 });
+    const waits = Array.from({ length: 500 }, () => generator.nextWait());
+    assert.ok(waits.every((w) => w.ms >= 250 && w.ms <= 750));
+    assert.ok(waits.some((w) => !Number.isInteger(w.seconds)));
+    assert.ok(new Set(waits.map((w) => w.ms)).size > 100, 'spread over the milliseconds of the range');
+  });
+
+  void it('gives no wait at all for 0-0', () => {
+    const generator = nthStream(1, 1, CHARS, { min: 0, max: 0 });
+    for (let i = 0; i < 20; i++) assert.deepEqual(generator.nextWait(), { ms: 0, seconds: 0 });
+  });
+});
