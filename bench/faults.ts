@@ -63,10 +63,10 @@ await waitFor(() => tally.connected === BYSTANDERS, 10_000, 'bystanders to conne
 const asker = setInterval(() => {
   const client = bystanders[uniformInt(rng, 0, BYSTANDERS - 1)];
   client?.requestStatistics();
-}, 10);
+}, 5);
 await delay(1000);
 const baseline = await settledMetrics();
-const baselineFiles = server.openFiles();
+const baselineFiles = await settledOpenFiles();
 
 const tried = new Map<string, number>();
 const hostile = new Worker(new URL('./lib/hostile-worker.js', import.meta.url), {
@@ -127,7 +127,7 @@ await hostile.terminate();
 
 // Every hostile connection is closed on our side; the server must have let go of all of them.
 const after = await settledMetrics();
-const afterFiles = server.openFiles();
+const afterFiles = await settledOpenFiles();
 clearInterval(asker);
 await delay(300);
 const crashed = server.child.exitCode !== null;
@@ -199,6 +199,16 @@ async function settledMetrics(): Promise<Metrics> {
   }
   await delay(300);
   return server.metrics();
+}
+
+/** Open files, once the last scrape's own connection has gone: the lowest of a few looks. */
+async function settledOpenFiles(): Promise<number> {
+  let lowest = Number.POSITIVE_INFINITY;
+  for (let look = 0; look < 5; look++) {
+    await delay(100);
+    lowest = Math.min(lowest, server.openFiles());
+  }
+  return lowest;
 }
 
 async function waitFor(condition: () => boolean, ms: number, what: string): Promise<void> {
