@@ -33,6 +33,15 @@ export class Tally {
   readonly roundTrip = new Histogram();
   readonly problems: string[] = [];
 
+  /** Starts every count again from zero, except `connected`, which is a level, not a count. */
+  resetCounts(): void {
+    this.connectFailures = this.dropped = this.chunks = this.symbols = this.badChunks = 0;
+    this.answersChecked = this.answersWrong = this.protocolErrors = this.errorFrames = this.shutdownFrames = 0;
+    this.lateness.reset();
+    this.roundTrip.reset();
+    this.problems.length = 0;
+  }
+
   note(problem: string): void {
     if (this.problems.length < 20) this.problems.push(problem);
   }

@@ -229,6 +229,8 @@ export class Session {
 
   readonly #onFrame = (frame: Frame): boolean => {
     if (this.#phase !== Phase.open) return false;
+    // Each frame gets the whole timeout: a frame that began in this read starts a new one.
+    this.#stopFrameTimer();
     this.#context.emit({ type: 'request', peer: this.peer, header: frame.header, content: frame.content });
     if (isStatisticsRequest(frame)) {
       // Answered at once, never held until the next chunk: the original's flaw, fixed.

@@ -1,0 +1,87 @@
+/**
+ * One process of the load generator: opens its share of checking clients, at a steady rate,
+ * spread over its source addresses, asks for statistics at random, and reports its tally to
+ * the coordinator once a second. A process holds at most about 19,000 sockets (`ulimit -n`),
+ * so the coordinator forks as many of these as the run needs.
+ */
+import { CheckingClient, Tally, type ChunkRules } from './checking-client.js';
+
+export interface LoadPlan {
+  readonly host: string;
+  readonly port: number;
+  /** Loopback source addresses to spread connections over (each gives about 28,000 ports). */
+  readonly sources: readonly string[];
+  readonly clients: number;
+  /** New connections per second. */
+  readonly rampPerSecond: number;
+  /** Share of connected clients that ask for statistics each second (0.01 = 1%). */
+  readonly statisticsRate: number;
+  readonly rules: ChunkRules;
+}
+
+export type WorkerMessage = { readonly type: 'start'; readonly plan: LoadPlan } | { readonly type: 'reset' } | { readonly type: 'stop' };
+
+export interface WorkerReport {
+  readonly type: 'report';
+  readonly opened: number;
+  readonly tally: ReturnType<Tally['toJSON']>;
+  readonly final: boolean;
+}
+
+const TICK_MS = 50;
+const clients: CheckingClient[] = [];
+const tally = new Tally();
+let plan: LoadPlan | undefined;
+let opened = 0;
+let ticker: NodeJS.Timeout | undefined;
+let reporter: NodeJS.Timeout | undefined;
+let askDebt = 0;
+let openDebt = 0;
+
+process.on('message', (message: WorkerMessage) => {
+  switch (message.type) {
+    case 'start':
+      plan = message.plan;
+      ticker = setInterval(tick, TICK_MS);
+      reporter = setInterval(() => report(false), 1000);
+      break;
+    case 'reset':
+      // The hold phase starts: what was seen while ramping is not part of its figures.
+      report(false);
+      break;
+    case 'stop':
+      void stop();
+      break;
+  }
+});
+
+function tick(): void {
+  if (plan === undefined) return;
+  openDebt += (plan.rampPerSecond * TICK_MS) / 1000;
+  while (openDebt >= 1 && opened < plan.clients) {
+    openDebt--;
+    const source = plan.sources[opened % plan.sources.length];
+    clients.push(new CheckingClient({ host: plan.host, port: plan.port, localAddress: source }, plan.rules, tally));
+    opened++;
+  }
+  askDebt += (clients.length * plan.statisticsRate * TICK_MS) / 1000;
+  while (askDebt >= 1) {
+    askDebt--;
+    clients[Math.floor(Math.random() * clients.length)]?.requestStatistics();
+  }
+}
+
+function report(final: boolean): void {
+  // Each report carries what happened since the last one; the coordinator adds them up.
+  const message: WorkerReport = { type: 'report', opened, tally: tally.toJSON(), final };
+  tally.resetCounts();
+  process.send?.(message);
+}
+
+async function stop(): Promise<void> {
+  clearInterval(ticker);
+  clearInterval(reporter);
+  await Promise.all(clients.map((client) => client.close()));
+  report(true);
+  process.disconnect?.();
+}
