@@ -23,9 +23,13 @@ export type WorkerMessage = { readonly type: 'start'; readonly plan: LoadPlan } 
 
 export interface WorkerReport {
   readonly type: 'report';
+  /** `tick` once a second; `reset` closes a measuring window; `final` after every client closed. */
+  readonly reason: 'tick' | 'reset' | 'final';
   readonly opened: number;
+  /** Which measuring window the counts belong to: how many resets came before them. */
+  readonly window: number;
+  /** Counts since the previous report; `connected` is the level now. */
   readonly tally: ReturnType<Tally['toJSON']>;
-  readonly final: boolean;
 }
 
 const TICK_MS = 50;
@@ -35,6 +39,7 @@ let plan: LoadPlan | undefined;
 let opened = 0;
 let ticker: NodeJS.Timeout | undefined;
 let reporter: NodeJS.Timeout | undefined;
+let window = 0;
 let askDebt = 0;
 let openDebt = 0;
 
@@ -43,11 +48,12 @@ process.on('message', (message: WorkerMessage) => {
     case 'start':
       plan = message.plan;
       ticker = setInterval(tick, TICK_MS);
-      reporter = setInterval(() => report(false), 1000);
+      reporter = setInterval(() => report('tick'), 1000);
       break;
     case 'reset':
-      // The hold phase starts: what was seen while ramping is not part of its figures.
-      report(false);
+      // A measuring window starts or ends here: report at once so the windows do not blur.
+      report('reset');
+      window++;
       break;
     case 'stop':
       void stop();
@@ -71,9 +77,9 @@ function tick(): void {
   }
 }
 
-function report(final: boolean): void {
+function report(reason: WorkerReport['reason']): void {
   // Each report carries what happened since the last one; the coordinator adds them up.
-  const message: WorkerReport = { type: 'report', opened, tally: tally.toJSON(), final };
+  const message: WorkerReport = { type: 'report', reason, opened, window, tally: tally.toJSON() };
   tally.resetCounts();
   process.send?.(message);
 }
@@ -82,6 +88,6 @@ async function stop(): Promise<void> {
   clearInterval(ticker);
   clearInterval(reporter);
   await Promise.all(clients.map((client) => client.close()));
-  report(true);
+  report('final');
   process.disconnect?.();
 }

@@ -9,7 +9,7 @@ import type { Peer, ServerEventSink } from './events.js';
 import { StreamSource } from './generator.js';
 import { CLOSE_GRACE_MS, Session, errorContent } from './session.js';
 import { processSnapshot, ServerStats, type StatsSnapshot } from './stats.js';
-import { createMetrics, serveMetrics } from './metrics.js';
+import type { serveMetrics } from './metrics.js';
 
 export interface CloseOptions {
   /** What the `shutdown` frame tells every client. */
@@ -76,8 +76,7 @@ export async function startServer(config: ServerConfig, sink: ServerEventSink): 
   await Promise.race([once(listener, 'listening'), once(listener, 'error').then(([error]) => Promise.reject(error as Error))]);
   const address = listener.address() as AddressInfo;
   emit({ type: 'listening', host: config.host, port: address.port, family: address.family });
-  const metrics =
-    config.metrics === undefined ? undefined : await serveMetrics(createMetrics(stats, () => sessions.size), config.metrics.host, config.metrics.port);
+  const metrics = config.metrics === undefined ? undefined : await startMetrics(config.metrics, stats, () => sessions.size);
   if (metrics !== undefined) emit({ type: 'metrics', host: config.metrics?.host ?? '', port: metrics.address.port });
   const statsTimer =
     config.statsIntervalMs > 0
@@ -132,4 +131,10 @@ function reject(socket: Socket, peer: Peer, emit: ServerEventSink, maxClients: n
   socket.on('error', () => undefined);
   socket.end(encodeServerFrame(MessageType.error, errorContent(error), 0));
   setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
+}
+
+/** Loaded only when asked for: prom-client costs start-up time that most runs do not need. */
+async function startMetrics(where: { host: string; port: number }, stats: ServerStats, clients: () => number): ReturnType<typeof serveMetrics> {
+  const metrics = await import('./metrics.js');
+  return metrics.serveMetrics(metrics.createMetrics(stats, clients), where.host, where.port);
 }

@@ -1,0 +1,41 @@
+/**
+ * The yardstick: a bare Node socket server that writes frames as fast as the reader takes
+ * them, with none of the product's work (no schedule, no counters, no limits, no logging).
+ * `node bare-pump.js flood` writes one pre-built 65,536-symbol frame over and over;
+ * `node bare-pump.js small` generates 1-5 symbol frames, 64 joined per write.
+ * It prints its port, then serves one connection at a time.
+ */
+import { createServer } from 'node:net';
+import { encodeServerFrame } from '../../src/protocol/messages.js';
+
+const ALPHABET = Buffer.from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789');
+const kind = process.argv[2] === 'flood' ? 'flood' : 'small';
+
+function symbols(length: number): Buffer {
+  const out = Buffer.allocUnsafe(length);
+  for (let i = 0; i < length; i++) out[i] = ALPHABET[Math.floor(Math.random() * ALPHABET.length)] as number;
+  return out;
+}
+
+const floodFrame = encodeServerFrame('symbols', symbols(65_536), 0);
+
+function batch(): Buffer {
+  if (kind === 'flood') return floodFrame;
+  const frames: Buffer[] = [];
+  for (let i = 0; i < 64; i++) frames.push(encodeServerFrame('symbols', symbols(1 + Math.floor(Math.random() * 5)), 0));
+  return Buffer.concat(frames);
+}
+
+const server = createServer((socket) => {
+  socket.setNoDelay(true);
+  socket.on('error', () => undefined);
+  const pump = (): void => {
+    while (!socket.destroyed && socket.write(batch()));
+  };
+  socket.on('drain', pump);
+  pump();
+});
+server.listen(0, '127.0.0.1', () => {
+  const address = server.address();
+  if (address !== null && typeof address === 'object') console.log(`listening on ${address.port}`);
+});

@@ -1,0 +1,161 @@
+/**
+ * The benchmark suite: `npm run bench [-- SCENARIO ...] [options]`.
+ *
+ * Scenarios (all by default): scale, flood, small, startup. See BENCHMARKS.md for what each
+ * measures, the floors it is held to, and the latest figures.
+ *
+ *   npm run bench -- scale --clients 19000 --hold 60
+ *   npm run bench -- scale --clients 100000 --workers 6
+ *   npm run bench -- scale --target 127.0.0.1:65432     # any server speaking the protocol
+ *   npm run bench -- --smoke                             # a few hundred clients, a few seconds
+ */
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { resultPath } from './lib/report.js';
+import { rampChart } from './lib/svg.js';
+import { runScale, type ScaleResult } from './scenarios/scale.js';
+import { runPump, type PumpResult } from './scenarios/pump.js';
+import { runStartup, type StartupResult } from './scenarios/startup.js';
+
+const SCENARIOS = ['scale', 'flood', 'small', 'startup'] as const;
+type Scenario = (typeof SCENARIOS)[number];
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    clients: { type: 'string' },
+    hold: { type: 'string' },
+    ramp: { type: 'string', default: '2000' },
+    'stats-rate': { type: 'string', default: '0.01' },
+    workers: { type: 'string', default: '1' },
+    'server-mode': { type: 'string', default: 'quiet' },
+    target: { type: 'string' },
+    seconds: { type: 'string' },
+    runs: { type: 'string' },
+    smoke: { type: 'boolean', default: false },
+  },
+});
+const unknown = positionals.filter((name) => !(SCENARIOS as readonly string[]).includes(name));
+if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(', ')}: choose from ${SCENARIOS.join(', ')}`);
+const scenarios = (positionals.length > 0 ? positionals : SCENARIOS) as readonly Scenario[];
+const smoke = values.smoke;
+const target = values.target === undefined ? undefined : parseTarget(values.target);
+const progress = (line: string): void => {
+  if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${line}`);
+  else process.stderr.write(`${line}\n`);
+};
+
+const results: { scale?: ScaleResult; flood?: PumpResult; small?: PumpResult; startup?: StartupResult; machine: Record<string, unknown> } = {
+  machine: await machine(),
+};
+const failures: string[] = [];
+
+for (const scenario of scenarios) {
+  switch (scenario) {
+    case 'scale': {
+      const scale = await runScale({
+        clients: Number(values.clients ?? (smoke ? 300 : 19_000)),
+        holdSeconds: Number(values.hold ?? (smoke ? 3 : 60)),
+        rampPerSecond: Number(values.ramp),
+        statisticsRate: Number(values['stats-rate']),
+        serverWorkers: Number(values.workers),
+        serverMode: values['server-mode'],
+        target,
+        progress,
+      });
+      results.scale = scale;
+      progress('');
+      printScale(scale);
+      if (scale.answersWrong > 0 || scale.badChunks > 0) failures.push(`scale: ${scale.answersWrong} wrong answers, ${scale.badChunks} bad chunks`);
+      if (scale.clientsHeld < scale.clientsWanted) failures.push(`scale: held ${scale.clientsHeld} of ${scale.clientsWanted} clients`);
+      if (scale.ramp.length > 1) {
+        const chart = resultPath('scale', 'svg');
+        writeFileSync(chart, rampChart(scale.ramp));
+        console.log(`chart: ${chart}`);
+      }
+      break;
+    }
+    case 'flood':
+    case 'small': {
+      if (target !== undefined) break;
+      const pump = await runPump(scenario, { seconds: Number(values.seconds ?? (smoke ? 1 : 5)), progress });
+      results[scenario] = pump;
+      progress('');
+      printPump(pump);
+      if (pump.answersWrong > 0) failures.push(`${scenario}: wrong statistics answer`);
+      break;
+    }
+    case 'startup': {
+      if (target !== undefined) break;
+      const startup = await runStartup({ runs: Number(values.runs ?? (smoke ? 3 : 15)), progress });
+      results.startup = startup;
+      progress('');
+      printStartup(startup);
+      break;
+    }
+  }
+}
+
+const file = resultPath('bench');
+writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+console.log(`\nfull results: ${file}`);
+if (failures.length > 0) {
+  console.log(`FAILED:\n  ${failures.join('\n  ')}`);
+  process.exitCode = 1;
+}
+
+function printScale(r: ScaleResult): void {
+  const ms = (v: { p50: number; p99: number; max: number } | undefined, maxPrefix = ''): string =>
+    v === undefined ? 'n/a' : `p50 ${v.p50.toFixed(2)} / p99 ${v.p99.toFixed(2)} / max ${maxPrefix}${v.max.toFixed(2)} ms`;
+  table(`scale: ${r.clientsWanted} clients, ${r.serverWorkers} server process(es), ${r.serverMode} mode, hold ${r.holdSeconds} s`, [
+    ['clients held', `${r.clientsHeld} (generator: ${r.generatorProcesses} processes)`],
+    ['chunks per second', r.chunksPerSecond.toFixed(0)],
+    ['lateness, server side', ms(r.serverLatenessMs, '<= ')],
+    ['lateness, client side', ms(r.clientLatenessMs)],
+    ['statistics round trip', `${ms(r.roundTripMs)} (${r.roundTripMs.count} answers)`],
+    ['server CPU', r.serverCpuPercent === undefined ? 'n/a' : `${r.serverCpuPercent.toFixed(1)} % of one core, ${r.serverCpuUsPerChunk?.toFixed(1) ?? 'n/a'} us per chunk`],
+    ['server RSS', r.serverRssMb === undefined ? 'n/a' : `${r.serverRssMb.toFixed(1)} MB (idle ${r.serverIdleRssMb?.toFixed(1) ?? '?'} MB), ${r.rssPerClientKb?.toFixed(2) ?? '?'} KB per client`],
+    ['server log lines', String(r.serverLogLines ?? 'n/a')],
+    ['statistics answers checked / wrong', `${r.answersChecked} / ${r.answersWrong}`],
+    ['bad chunks, dropped, connect failures', `${r.badChunks}, ${r.dropped}, ${r.connectFailures}`],
+  ]);
+  for (const problem of r.problems) console.log(`  problem: ${problem}`);
+}
+
+function printPump(r: PumpResult): void {
+  table(`${r.scenario}: ${r.description}`, [
+    ['ours', `${fmtRate(r.ours.perSecond, r.unit)} (${r.ours.runs.map((v) => fmtRate(v, r.unit)).join(', ')})`],
+    ['bare Node pump', `${fmtRate(r.bare.perSecond, r.unit)} (${r.bare.runs.map((v) => fmtRate(v, r.unit)).join(', ')})`],
+    ['ratio (medians)', `${r.ratio.toFixed(2)}x`],
+  ]);
+}
+
+function printStartup(r: StartupResult): void {
+  table(`startup: median of ${r.runs} runs each, interleaved`, [
+    ['node -e 0', `${r.nodeMs.toFixed(1)} ms`],
+    ['server: launch to listening', `${r.serverMs.toFixed(1)} ms (${(r.serverMs / r.nodeMs).toFixed(2)}x)`],
+    ['client: launch to connected', `${r.clientMs.toFixed(1)} ms (${(r.clientMs / r.nodeMs).toFixed(2)}x)`],
+  ]);
+}
+
+function table(title: string, rows: readonly (readonly [string, string])[]): void {
+  console.log(`\n${title}`);
+  const width = Math.max(...rows.map(([name]) => name.length));
+  for (const [name, value] of rows) console.log(`  ${name.padEnd(width)}  ${value}`);
+}
+
+function fmtRate(value: number, unit: string): string {
+  if (unit === 'bytes/s') return `${(value / 1048576).toFixed(0)} MiB/s`;
+  return `${(value / 1000).toFixed(0)} k ${unit}`;
+}
+
+function parseTarget(text: string): { host: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(text);
+  if (match === null) throw new Error(`--target takes HOST:PORT, not '${text}'`);
+  return { host: match[1] ?? match[2] ?? '127.0.0.1', port: Number(match[3]) };
+}
+
+async function machine(): Promise<Record<string, unknown>> {
+  const os = await import('node:os');
+  return { node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memoryGb: Math.round(os.totalmem() / 2 ** 30), platform: `${os.platform()} ${os.release()}`, date: new Date().toISOString() };
+}

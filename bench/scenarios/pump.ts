@@ -1,0 +1,118 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { connect } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { FrameDecoder } from '../../src/protocol/decoder.js';
+import { MessageType, SERVER_HEADER_KEYS } from '../../src/protocol/frame.js';
+import { encodeClientRequest, messageTypeOf, parseStatistics } from '../../src/protocol/messages.js';
+import { ServerProcess } from '../lib/server-process.js';
+
+const BARE_PUMP = fileURLToPath(new URL('../lib/bare-pump.js', import.meta.url));
+const ROUNDS = 3;
+const WARM_UP_MS = 500;
+
+export interface PumpResult {
+  readonly scenario: 'flood' | 'small';
+  readonly description: string;
+  readonly unit: string;
+  readonly ours: { readonly perSecond: number; readonly runs: readonly number[] };
+  readonly bare: { readonly perSecond: number; readonly runs: readonly number[] };
+  readonly ratio: number;
+  readonly answersChecked: number;
+  readonly answersWrong: number;
+}
+
+/**
+ * One client reading as fast as it can, from our server with `--interval 0-0` and from a bare
+ * Node pump of the same frames, alternately, three rounds each; the same decoding reader
+ * measures both. flood counts bytes of symbols per second, small counts chunks per second.
+ */
+export async function runPump(scenario: 'flood' | 'small', options: { seconds: number; progress: (line: string) => void }): Promise<PumpResult> {
+  const chars = scenario === 'flood' ? ['--chars', '65536-65536'] : [];
+  const ours: number[] = [];
+  const bare: number[] = [];
+  let answersChecked = 0;
+  let answersWrong = 0;
+  for (let round = 1; round <= ROUNDS; round++) {
+    options.progress(`${scenario}: round ${round} of ${ROUNDS}, our server`);
+    const server = await ServerProcess.start({ mode: 'quiet', metrics: false, args: ['--interval', '0-0', ...chars] });
+    const mine = await measure(server.port, scenario, options.seconds, true);
+    await server.stop();
+    ours.push(mine.perSecond);
+    answersChecked += mine.answersChecked;
+    answersWrong += mine.answersWrong;
+
+    options.progress(`${scenario}: round ${round} of ${ROUNDS}, bare pump`);
+    const pump = spawn(process.execPath, [BARE_PUMP, scenario], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const [line] = (await once(pump.stdout, 'data')) as [Buffer];
+    const port = Number(/listening on (\d+)/.exec(line.toString())?.[1]);
+    bare.push((await measure(port, scenario, options.seconds, false)).perSecond);
+    pump.kill();
+    await once(pump, 'exit');
+  }
+  const oursMedian = median(ours);
+  const bareMedian = median(bare);
+  return {
+    scenario,
+    description:
+      scenario === 'flood'
+        ? 'one client, --interval 0-0 --chars 65536-65536: bytes of symbols per second'
+        : 'one client, --interval 0-0, 1-5 symbol chunks: chunks per second',
+    unit: scenario === 'flood' ? 'bytes/s' : 'chunks/s',
+    ours: { perSecond: oursMedian, runs: ours },
+    bare: { perSecond: bareMedian, runs: bare },
+    ratio: oursMedian / bareMedian,
+    answersChecked,
+    answersWrong,
+  };
+}
+
+/** Reads for `seconds` after a warm-up; with `check`, ends by checking a statistics answer. */
+async function measure(port: number, scenario: 'flood' | 'small', seconds: number, check: boolean): Promise<{ perSecond: number; answersChecked: number; answersWrong: number }> {
+  const socket = connect({ host: '127.0.0.1', port });
+  const decoder = new FrameDecoder({ maxHeaderLength: 1024, maxContentLength: 1 << 20, requiredKeys: SERVER_HEADER_KEYS });
+  let symbols = 0;
+  let chunks = 0;
+  let answer: ((count: number | undefined) => void) | undefined;
+  socket.on('data', (data: Buffer) =>
+    decoder.push(data, (frame) => {
+      if (messageTypeOf(frame) === MessageType.statistics) {
+        answer?.(parseStatistics(frame.content));
+        return;
+      }
+      symbols += frame.content.length;
+      chunks++;
+    }),
+  );
+  await once(socket, 'connect');
+  await delay(WARM_UP_MS);
+  const windowStart = performance.now();
+  const windowSymbols = symbols;
+  const windowChunks = chunks;
+  await delay(seconds * 1000);
+  const elapsed = (performance.now() - windowStart) / 1000;
+  const perSecond = scenario === 'flood' ? (symbols - windowSymbols) / elapsed : (chunks - windowChunks) / elapsed;
+  let answersChecked = 0;
+  let answersWrong = 0;
+  if (check) {
+    const answered = new Promise<number | undefined>((resolve) => (answer = resolve));
+    socket.write(encodeClientRequest('s'));
+    const reported = await answered;
+    answersChecked = 1;
+    // Every symbol counted by the server reached us before its answer.
+    if (reported !== symbols) answersWrong = 1;
+  }
+  socket.destroy();
+  return { perSecond, answersChecked, answersWrong };
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

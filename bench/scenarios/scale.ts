@@ -1,0 +1,208 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { Tally } from '../lib/checking-client.js';
+import type { LoadPlan, WorkerMessage, WorkerReport } from '../lib/load-worker.js';
+import { histogramDelta, metricTotal, ServerProcess, type Metrics } from '../lib/server-process.js';
+
+const WORKER = fileURLToPath(new URL('../lib/load-worker.js', import.meta.url));
+/** Sockets one generator process holds at most: under `ulimit -n` 20,000 with room to spare. */
+const CLIENTS_PER_PROCESS = 15_000;
+const DEFAULT_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+export interface ScaleOptions {
+  readonly clients: number;
+  readonly holdSeconds: number;
+  readonly rampPerSecond: number;
+  readonly statisticsRate: number;
+  /** Server processes (`--workers`); 1 runs the plain server. */
+  readonly serverWorkers: number;
+  readonly serverMode: string;
+  /** An external server to load instead of starting ours (then no server-side figures). */
+  readonly target: { host: string; port: number } | undefined;
+  readonly progress: (line: string) => void;
+}
+
+export interface RampSample {
+  readonly seconds: number;
+  readonly clients: number;
+  readonly latenessP50Ms: number;
+  readonly latenessP99Ms: number;
+  readonly rssMb: number;
+}
+
+export interface ScaleResult {
+  readonly clientsWanted: number;
+  readonly clientsHeld: number;
+  readonly holdSeconds: number;
+  readonly generatorProcesses: number;
+  readonly serverWorkers: number;
+  readonly serverMode: string;
+  readonly chunksPerSecond: number;
+  readonly serverLatenessMs: { p50: number; p99: number; max: number } | undefined;
+  readonly clientLatenessMs: { p50: number; p99: number; max: number };
+  readonly roundTripMs: { p50: number; p99: number; max: number; count: number };
+  readonly serverCpuPercent: number | undefined;
+  readonly serverCpuUsPerChunk: number | undefined;
+  readonly serverRssMb: number | undefined;
+  readonly serverIdleRssMb: number | undefined;
+  readonly rssPerClientKb: number | undefined;
+  readonly serverLogLines: number | undefined;
+  readonly answersChecked: number;
+  readonly answersWrong: number;
+  readonly badChunks: number;
+  readonly dropped: number;
+  readonly connectFailures: number;
+  readonly problems: readonly string[];
+  readonly ramp: readonly RampSample[];
+}
+
+/**
+ * Ramps to N checking clients, holds them for T seconds while 1% of them ask for statistics
+ * each second, and measures the server from outside: lateness from its own histogram (the
+ * difference between two scrapes), CPU from /proc, memory above its idle baseline.
+ */
+export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
+  const server =
+    options.target === undefined
+      ? await ServerProcess.start({
+          mode: options.serverMode,
+          args: ['--max-clients', String(options.clients + 1000), ...(options.serverWorkers > 1 ? ['--workers', String(options.serverWorkers)] : [])],
+        })
+      : undefined;
+  const target = options.target ?? { host: '127.0.0.1', port: server?.port ?? 0 };
+  await delay(1000);
+  const idleRss = server?.rssBytes();
+
+  const processes = Math.max(1, Math.ceil(options.clients / CLIENTS_PER_PROCESS));
+  const workers: ChildProcess[] = [];
+  const connected = new Array<number>(processes).fill(0);
+  const ramp = new Tally();
+  const hold = new Tally();
+  const resets = new Array<number>(processes).fill(0);
+  for (let i = 0; i < processes; i++) {
+    const share = Math.floor(options.clients / processes) + (i < options.clients % processes ? 1 : 0);
+    const plan: LoadPlan = {
+      host: target.host,
+      port: target.port,
+      // Each process its own loopback source address: about 28,000 ports each, enough for its share.
+      sources: [`127.0.0.${2 + i}`],
+      clients: share,
+      rampPerSecond: options.rampPerSecond / processes,
+      statisticsRate: options.statisticsRate,
+      rules: { alphabet: DEFAULT_ALPHABET, minChars: 1, maxChars: 5 },
+    };
+    const worker = fork(WORKER, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    worker.on('message', (report: WorkerReport) => {
+      connected[i] = report.tally.connected;
+      if (report.reason === 'reset') resets[i] = (resets[i] ?? 0) + 1;
+      [ramp, hold][report.window]?.add(report.tally);
+    });
+    worker.send({ type: 'start', plan } satisfies WorkerMessage);
+    workers.push(worker);
+  }
+  const total = (): number => connected.reduce((a, b) => a + b, 0);
+
+  // Ramp: sample the server once a second for the chart.
+  const samples: RampSample[] = [];
+  const started = performance.now();
+  let previous: Metrics | undefined = await server?.metrics();
+  const rampDeadline = started + ((options.clients / options.rampPerSecond) * 2 + 30) * 1000;
+  while (total() < options.clients && performance.now() < rampDeadline) {
+    await delay(1000);
+    const metrics = await server?.metrics();
+    const late = metrics === undefined ? undefined : histogramDelta(previous, metrics, 'multi_socket_chunk_lateness_seconds');
+    previous = metrics;
+    const sample: RampSample = {
+      seconds: Math.round((performance.now() - started) / 1000),
+      clients: total(),
+      latenessP50Ms: (late?.p50 ?? 0) * 1000,
+      latenessP99Ms: (late?.p99 ?? 0) * 1000,
+      rssMb: (server?.rssBytes() ?? 0) / 1048576,
+    };
+    samples.push(sample);
+    options.progress(`ramp: ${sample.clients}/${options.clients} clients, server lateness p99 ${fmt(sample.latenessP99Ms)} ms, RSS ${fmt(sample.rssMb)} MB`);
+  }
+
+  // Hold: one measuring window, bounded by resets on both sides.
+  for (const worker of workers) worker.send({ type: 'reset' } satisfies WorkerMessage);
+  const before = await server?.metrics();
+  const cpuBefore = server?.cpuSeconds();
+  const holdStart = performance.now();
+  while (performance.now() - holdStart < options.holdSeconds * 1000) {
+    await delay(Math.min(5000, options.holdSeconds * 1000 - (performance.now() - holdStart)));
+    options.progress(`hold: ${Math.round((performance.now() - holdStart) / 1000)}/${options.holdSeconds} s, ${total()} clients, ${hold.answersChecked} answers checked`);
+  }
+  const after = await server?.metrics();
+  const cpuAfter = server?.cpuSeconds();
+  const heldSeconds = (performance.now() - holdStart) / 1000;
+  const rss = server?.rssBytes();
+  const clientsHeld = total();
+  const resetDone = waitFor(() => resets.every((n) => n >= 2), 10_000);
+  for (const worker of workers) worker.send({ type: 'reset' } satisfies WorkerMessage);
+  await resetDone;
+
+  await Promise.all(
+    workers.map(
+      (worker) =>
+        new Promise<void>((resolve) => {
+          worker.once('exit', () => resolve());
+          worker.send({ type: 'stop' } satisfies WorkerMessage);
+          setTimeout(() => worker.kill(), 30_000).unref();
+        }),
+    ),
+  );
+  const logLines = server?.stdoutLines;
+  await server?.stop();
+
+  const chunks = before !== undefined && after !== undefined ? metricTotal(after, 'multi_socket_chunks_total') - metricTotal(before, 'multi_socket_chunks_total') : hold.chunks;
+  const late = after === undefined ? undefined : histogramDelta(before, after, 'multi_socket_chunk_lateness_seconds');
+  const cpu = cpuBefore !== undefined && cpuAfter !== undefined ? cpuAfter - cpuBefore : undefined;
+  return {
+    clientsWanted: options.clients,
+    clientsHeld,
+    holdSeconds: round(heldSeconds),
+    generatorProcesses: processes,
+    serverWorkers: options.serverWorkers,
+    serverMode: options.serverMode,
+    chunksPerSecond: round(chunks / heldSeconds),
+    serverLatenessMs: late === undefined ? undefined : { p50: late.p50 * 1000, p99: late.p99 * 1000, max: late.max * 1000 },
+    clientLatenessMs: { p50: round(hold.lateness.percentile(0.5) / 1000), p99: round(hold.lateness.percentile(0.99) / 1000), max: round(hold.lateness.max / 1000) },
+    roundTripMs: {
+      p50: round(hold.roundTrip.percentile(0.5) / 1000),
+      p99: round(hold.roundTrip.percentile(0.99) / 1000),
+      max: round(hold.roundTrip.max / 1000),
+      count: hold.roundTrip.count,
+    },
+    serverCpuPercent: cpu === undefined ? undefined : round((cpu / heldSeconds) * 100),
+    serverCpuUsPerChunk: cpu === undefined || chunks === 0 ? undefined : round((cpu * 1e6) / chunks),
+    serverRssMb: rss === undefined ? undefined : round(rss / 1048576),
+    serverIdleRssMb: idleRss === undefined ? undefined : round(idleRss / 1048576),
+    rssPerClientKb: rss === undefined || idleRss === undefined || clientsHeld === 0 ? undefined : round((rss - idleRss) / 1024 / clientsHeld),
+    serverLogLines: logLines,
+    answersChecked: hold.answersChecked,
+    answersWrong: hold.answersWrong + ramp.answersWrong,
+    badChunks: hold.badChunks + ramp.badChunks,
+    dropped: hold.dropped + ramp.dropped,
+    connectFailures: ramp.connectFailures + hold.connectFailures,
+    problems: [...ramp.problems, ...hold.problems].slice(0, 20),
+    ramp: samples,
+  };
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+}
+
+async function waitFor(condition: () => boolean, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition() && Date.now() < deadline) await delay(20);
+}
+
+function round(value: number): number {
+  return Math.round(value * 100) / 100;
+}
+
+function fmt(value: number): string {
+  return value.toFixed(1);
+}
