@@ -11,7 +11,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { resultPath } from './lib/report.js';
+import { RESULTS_DIR, resultPath } from './lib/report.js';
 import { rampChart } from './lib/svg.js';
 import { runScale, type ScaleResult } from './scenarios/scale.js';
 import { runPump, type PumpResult } from './scenarios/pump.js';
@@ -33,6 +33,7 @@ const { values, positionals } = parseArgs({
     seconds: { type: 'string' },
     runs: { type: 'string' },
     smoke: { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
   },
 });
 const unknown = positionals.filter((name) => !(SCENARIOS as readonly string[]).includes(name));
@@ -60,6 +61,7 @@ for (const scenario of scenarios) {
         statisticsRate: Number(values['stats-rate']),
         serverWorkers: Number(values.workers),
         serverMode: values['server-mode'],
+        serverNodeArgs: values.profile ? ['--cpu-prof', '--cpu-prof-dir', RESULTS_DIR] : [],
         target,
         progress,
       });
@@ -113,7 +115,7 @@ function printScale(r: ScaleResult): void {
     ['lateness, server side', ms(r.serverLatenessMs, '<= ')],
     ['lateness, client side', ms(r.clientLatenessMs)],
     ['statistics round trip', `${ms(r.roundTripMs)} (${r.roundTripMs.count} answers)`],
-    ['server CPU', r.serverCpuPercent === undefined ? 'n/a' : `${r.serverCpuPercent.toFixed(1)} % of one core, ${r.serverCpuUsPerChunk?.toFixed(1) ?? 'n/a'} us per chunk`],
+    ['server CPU', r.serverCpuPercent === undefined ? 'n/a' : `${r.serverCpuPercent.toFixed(1)} % of one core, ${r.serverCpuUsPerChunk?.toFixed(1) ?? 'n/a'} us per chunk, ${Math.round((r.serverCpuSystemShare ?? 0) * 100)} % of it in the kernel`],
     ['server RSS', r.serverRssMb === undefined ? 'n/a' : `${r.serverRssMb.toFixed(1)} MB (idle ${r.serverIdleRssMb?.toFixed(1) ?? '?'} MB), ${r.rssPerClientKb?.toFixed(2) ?? '?'} KB per client`],
     ['server log lines', String(r.serverLogLines ?? 'n/a')],
     ['statistics answers checked / wrong', `${r.answersChecked} / ${r.answersWrong}`],

@@ -80,8 +80,14 @@ export class ServerProcess {
 
   /** CPU time used so far (user + system), in seconds. */
   cpuSeconds(): number {
+    const { user, system } = this.cpuSplit();
+    return user + system;
+  }
+
+  /** CPU time used so far in user space and in the kernel, in seconds. */
+  cpuSplit(): { user: number; system: number } {
     const fields = readFileSync(`/proc/${this.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+    return { user: Number(fields[11]) / CLOCK_TICKS_PER_SECOND, system: Number(fields[12]) / CLOCK_TICKS_PER_SECOND };
   }
 
   /** Resident memory now, in bytes. */

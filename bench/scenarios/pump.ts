@@ -4,8 +4,8 @@ import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { FrameDecoder } from '../../src/protocol/decoder.js';
-import { MessageType, SERVER_HEADER_KEYS } from '../../src/protocol/frame.js';
-import { encodeClientRequest, messageTypeOf, parseStatistics } from '../../src/protocol/messages.js';
+import { MessageType, SERVER_HEADER_KEYS, type Frame } from '../../src/protocol/frame.js';
+import { encodeClientRequest, encodeServerFrame, messageTypeOf, parseStatistics } from '../../src/protocol/messages.js';
 import { ServerProcess } from '../lib/server-process.js';
 
 const BARE_PUMP = fileURLToPath(new URL('../lib/bare-pump.js', import.meta.url));
@@ -68,34 +68,37 @@ export async function runPump(scenario: 'flood' | 'small', options: { seconds: n
   };
 }
 
-/** Reads for `seconds` after a warm-up; with `check`, ends by checking a statistics answer. */
+/**
+ * Reads for `seconds` after a warm-up. flood decodes every frame and ends by checking a
+ * statistics answer (with `check`). small only counts bytes: at a million frames a second a
+ * decoding reader would measure itself, not the server; every frame of both pumps has the same
+ * header and 1-5 symbols (3 on average), so frames = bytes / (frame size with 3 symbols).
+ */
 async function measure(port: number, scenario: 'flood' | 'small', seconds: number, check: boolean): Promise<{ perSecond: number; answersChecked: number; answersWrong: number }> {
   const socket = connect({ host: '127.0.0.1', port });
   const decoder = new FrameDecoder({ maxHeaderLength: 1024, maxContentLength: 1 << 20, requiredKeys: SERVER_HEADER_KEYS });
   let symbols = 0;
-  let chunks = 0;
+  let bytes = 0;
   let answer: ((count: number | undefined) => void) | undefined;
-  socket.on('data', (data: Buffer) =>
-    decoder.push(data, (frame) => {
-      if (messageTypeOf(frame) === MessageType.statistics) {
-        answer?.(parseStatistics(frame.content));
-        return;
-      }
-      symbols += frame.content.length;
-      chunks++;
-    }),
-  );
+  const onFrame = (frame: Frame): void => {
+    if (messageTypeOf(frame) === MessageType.statistics) answer?.(parseStatistics(frame.content));
+    else symbols += frame.content.length;
+  };
+  socket.on('data', (data: Buffer) => {
+    bytes += data.length;
+    if (scenario === 'flood') decoder.push(data, onFrame);
+  });
   await once(socket, 'connect');
   await delay(WARM_UP_MS);
   const windowStart = performance.now();
   const windowSymbols = symbols;
-  const windowChunks = chunks;
+  const windowBytes = bytes;
   await delay(seconds * 1000);
   const elapsed = (performance.now() - windowStart) / 1000;
-  const perSecond = scenario === 'flood' ? (symbols - windowSymbols) / elapsed : (chunks - windowChunks) / elapsed;
+  const perSecond = scenario === 'flood' ? (symbols - windowSymbols) / elapsed : (bytes - windowBytes) / SMALL_FRAME_BYTES / elapsed;
   let answersChecked = 0;
   let answersWrong = 0;
-  if (check) {
+  if (check && scenario === 'flood') {
     const answered = new Promise<number | undefined>((resolve) => (answer = resolve));
     socket.write(encodeClientRequest('s'));
     const reported = await answered;
@@ -106,6 +109,9 @@ async function measure(port: number, scenario: 'flood' | 'small', seconds: numbe
   socket.destroy();
   return { perSecond, answersChecked, answersWrong };
 }
+
+/** The mean size of a 1-5 symbol chunk frame as both pumps send it (`sleep_time` 0). */
+const SMALL_FRAME_BYTES = encodeServerFrame(MessageType.symbols, Buffer.from('abc'), 0).length;
 
 export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);

@@ -18,6 +18,8 @@ export interface ScaleOptions {
   /** Server processes (`--workers`); 1 runs the plain server. */
   readonly serverWorkers: number;
   readonly serverMode: string;
+  /** Node options for the server process (a profiler, say). */
+  readonly serverNodeArgs: readonly string[];
   /** An external server to load instead of starting ours (then no server-side figures). */
   readonly target: { host: string; port: number } | undefined;
   readonly progress: (line: string) => void;
@@ -44,6 +46,8 @@ export interface ScaleResult {
   readonly roundTripMs: { p50: number; p99: number; max: number; count: number };
   readonly serverCpuPercent: number | undefined;
   readonly serverCpuUsPerChunk: number | undefined;
+  /** Share of the server's CPU time spent in the kernel (system calls, the loopback network). */
+  readonly serverCpuSystemShare: number | undefined;
   readonly serverRssMb: number | undefined;
   readonly serverIdleRssMb: number | undefined;
   readonly rssPerClientKb: number | undefined;
@@ -67,6 +71,7 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
     options.target === undefined
       ? await ServerProcess.start({
           mode: options.serverMode,
+          nodeArgs: options.serverNodeArgs,
           args: ['--max-clients', String(options.clients + 1000), ...(options.serverWorkers > 1 ? ['--workers', String(options.serverWorkers)] : [])],
         })
       : undefined;
@@ -128,6 +133,7 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
   for (const worker of workers) worker.send({ type: 'reset' } satisfies WorkerMessage);
   const before = await server?.metrics();
   const cpuBefore = server?.cpuSeconds();
+  const splitBefore = server?.cpuSplit();
   const holdStart = performance.now();
   while (performance.now() - holdStart < options.holdSeconds * 1000) {
     await delay(Math.min(5000, options.holdSeconds * 1000 - (performance.now() - holdStart)));
@@ -135,6 +141,7 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
   }
   const after = await server?.metrics();
   const cpuAfter = server?.cpuSeconds();
+  const splitAfter = server?.cpuSplit();
   const heldSeconds = (performance.now() - holdStart) / 1000;
   const rss = server?.rssBytes();
   const clientsHeld = total();
@@ -176,6 +183,7 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
     },
     serverCpuPercent: cpu === undefined ? undefined : round((cpu / heldSeconds) * 100),
     serverCpuUsPerChunk: cpu === undefined || chunks === 0 ? undefined : round((cpu * 1e6) / chunks),
+    serverCpuSystemShare: splitBefore === undefined || splitAfter === undefined || cpu === undefined || cpu === 0 ? undefined : round((splitAfter.system - splitBefore.system) / cpu),
     serverRssMb: rss === undefined ? undefined : round(rss / 1048576),
     serverIdleRssMb: idleRss === undefined ? undefined : round(idleRss / 1048576),
     rssPerClientKb: rss === undefined || idleRss === undefined || clientsHeld === 0 ? undefined : round((rss - idleRss) / 1024 / clientsHeld),

@@ -20,12 +20,24 @@ export function encodeHeader(fields: HeaderFields): string {
 
 /** Builds one frame: 2-byte big-endian header length, JSON header, content. */
 export function encodeFrame(fields: HeaderFields, content: Uint8Array): Buffer {
+  return joinFrame(encodePrefixedHeader(fields), content);
+}
+
+/** The prefix and the header of a frame, ready to be followed by its content. */
+export function encodePrefixedHeader(fields: HeaderFields): Buffer {
   const header = encodeHeader(fields);
   const headerLength = Buffer.byteLength(header);
   if (headerLength > MAX_PREFIX_VALUE) throw new RangeError(`header of ${headerLength} bytes cannot be framed`);
-  const frame = Buffer.allocUnsafe(PREFIX_LENGTH + headerLength + content.length);
-  frame.writeUInt16BE(headerLength, 0);
-  frame.write(header, PREFIX_LENGTH);
-  frame.set(content, PREFIX_LENGTH + headerLength);
+  const prefixed = Buffer.allocUnsafe(PREFIX_LENGTH + headerLength);
+  prefixed.writeUInt16BE(headerLength, 0);
+  prefixed.write(header, PREFIX_LENGTH);
+  return prefixed;
+}
+
+/** One buffer holding an encoded prefix and header, then the content. */
+export function joinFrame(prefixedHeader: Uint8Array, content: Uint8Array): Buffer {
+  const frame = Buffer.allocUnsafe(prefixedHeader.length + content.length);
+  frame.set(prefixedHeader, 0);
+  frame.set(content, prefixedHeader.length);
   return frame;
 }

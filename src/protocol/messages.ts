@@ -7,7 +7,7 @@ import {
   STATISTICS_REQUEST,
   type Frame,
 } from './frame.js';
-import { encodeFrame } from './encoder.js';
+import { encodeFrame, encodePrefixedHeader, joinFrame } from './encoder.js';
 
 /**
  * The messages of the protocol, built and recognised in one place so that the server, the
@@ -28,19 +28,32 @@ export function parseStatistics(content: Buffer): number | undefined {
   return match?.[1] === undefined ? undefined : Number(match[1]);
 }
 
+/**
+ * Server headers already encoded, by message type, content length and wait. A server sends the
+ * same few headers over and over (1-5 symbols times 1-5 seconds: 25 of them by default), and
+ * building JSON for each chunk would cost more than everything else it does for that chunk.
+ */
+const serverHeaders = new Map<string, Buffer>();
+const MAX_CACHED_HEADERS = 4096;
+
 /** A server frame; `sleepTime` is the wait before it, in seconds, as the original reports it. */
 export function encodeServerFrame(type: MessageType, content: Uint8Array, sleepTime: number): Buffer {
-  return encodeFrame(
-    {
+  const key = `${type} ${content.length} ${sleepTime}`;
+  let header = serverHeaders.get(key);
+  if (header === undefined) {
+    header = encodePrefixedHeader({
       byteorder: BYTE_ORDER,
       'content-type': SERVER_CONTENT_TYPE,
       'content-encoding': CONTENT_ENCODING,
       'content-length': content.length,
       sleep_time: sleepTime,
       'message-type': type,
-    },
-    content,
-  );
+    });
+    // Fractional intervals make many distinct waits: keep the cache bounded.
+    if (serverHeaders.size >= MAX_CACHED_HEADERS) serverHeaders.clear();
+    serverHeaders.set(key, header);
+  }
+  return joinFrame(header, content);
 }
 
 export function encodeClientRequest(request: string = STATISTICS_REQUEST): Buffer {
