@@ -18,6 +18,8 @@ export interface Wait {
  */
 export class StreamSource {
   readonly #root: JumpableRandomGenerator;
+  /** The alphabet's bytes, shared by every connection's generator. */
+  readonly #alphabets = new Map<string, Buffer>();
 
   constructor(seed: number | undefined) {
     this.#root = xoroshiro128plus(seed ?? randomInt(0x1_0000_0000));
@@ -25,7 +27,12 @@ export class StreamSource {
 
   next(chars: Range, interval: Range, alphabet: string): SymbolGenerator {
     this.#root.jump();
-    return new SymbolGenerator(this.#root.clone(), chars, interval, alphabet);
+    let bytes = this.#alphabets.get(alphabet);
+    if (bytes === undefined) {
+      bytes = Buffer.from(alphabet, 'latin1');
+      this.#alphabets.set(alphabet, bytes);
+    }
+    return new SymbolGenerator(this.#root.clone(), chars, interval, bytes);
   }
 }
 
@@ -37,10 +44,10 @@ export class SymbolGenerator {
   readonly #wholeSeconds: boolean;
   readonly #interval: Range;
 
-  constructor(rng: JumpableRandomGenerator, chars: Range, interval: Range, alphabet: string) {
+  constructor(rng: JumpableRandomGenerator, chars: Range, interval: Range, alphabet: Buffer) {
     this.#rng = rng;
     this.#chars = chars;
-    this.#symbols = new SymbolStream(Buffer.from(alphabet, 'latin1'), [rng.next(), rng.next(), rng.next(), rng.next()]);
+    this.#symbols = new SymbolStream(alphabet, [rng.next(), rng.next(), rng.next(), rng.next()]);
     this.#interval = interval;
     this.#wholeSeconds = Number.isInteger(interval.min) && Number.isInteger(interval.max);
   }

@@ -7,6 +7,7 @@ import { addressRepr } from '../output/python-repr.js';
 import type { ServerConfig } from './config.js';
 import type { Peer, ServerEventSink } from './events.js';
 import { StreamSource } from './generator.js';
+import { Scheduler } from './scheduler.js';
 import { CLOSE_GRACE_MS, Session, errorContent } from './session.js';
 import { processSnapshot, ServerStats, type StatsSnapshot } from './stats.js';
 import type { serveMetrics } from './metrics.js';
@@ -41,6 +42,7 @@ export async function startServer(config: ServerConfig, sink: ServerEventSink): 
     sink(event);
   };
   const streams = new StreamSource(config.seed);
+  const scheduler = new Scheduler();
   let accepted = 0;
   let closing: Promise<void> | undefined;
   /** Set while shutting down: called when the last session has closed. */
@@ -60,6 +62,7 @@ export async function startServer(config: ServerConfig, sink: ServerEventSink): 
     const generator = streams.next(config.chars, config.interval, config.alphabet);
     const session = new Session(socket, peer, {
       config,
+      scheduler,
       generator,
       emit,
       onClosed: (done) => {

@@ -8,12 +8,22 @@ import type { ServerConfig } from './config.js';
 import { DeliveryCounter } from './delivery-counter.js';
 import type { Peer, ServerEventSink } from './events.js';
 import type { SymbolGenerator } from './generator.js';
+import type { Scheduler, Slot } from './scheduler.js';
 
 /** How long a peer we are closing on gets to read our last frame before its socket is destroyed. */
 export const CLOSE_GRACE_MS = 1_000;
 /** With `--interval 0-0`, frames joined into one write: one syscall for many small frames. */
 const BURST_FRAMES = 64;
 const BURST_BYTES = 64 * 1024;
+
+/** The session a socket belongs to, so that one set of listeners serves every socket. */
+const SESSION = Symbol('session');
+type SessionSocket = Socket & { [SESSION]: Session };
+
+/** A connection's place in the scheduler. */
+interface SessionSlot extends Slot {
+  readonly session: Session;
+}
 
 const Phase = {
   open: 0,
@@ -25,6 +35,8 @@ type Phase = (typeof Phase)[keyof typeof Phase];
 
 export interface SessionContext {
   readonly config: ServerConfig;
+  /** The server's one timer for every connection's chunks. */
+  readonly scheduler: Scheduler;
   readonly generator: SymbolGenerator;
   readonly emit: ServerEventSink;
   readonly onClosed: (session: Session) => void;
@@ -52,7 +64,7 @@ export class Session {
   #lastSleep = 0;
   #nextWait = 0;
   #dueAt = 0;
-  #scheduleTimer: NodeJS.Timeout | undefined;
+  readonly #slot: SessionSlot;
   /** With a zero wait the next chunk goes out on the next turn of the loop, after I/O. */
   #scheduleImmediate: NodeJS.Immediate | undefined;
   /** The schedule's chunk came due while the socket was blocked: send it on drain. */
@@ -71,13 +83,17 @@ export class Session {
       maxContentLength: context.config.maxRequestLength,
       requiredKeys: CLIENT_HEADER_KEYS,
     });
+    this.#slot = { due: 0, index: -1, fire: Session.#fireSlot, session: this };
     // Frames are small and each one is meant to arrive now, not when Nagle decides.
     socket.setNoDelay(true);
-    socket.on('data', this.#onData);
-    socket.on('drain', this.#onDrain);
-    socket.on('end', this.#onEnd);
-    socket.on('error', this.#onError);
-    socket.on('close', this.#onClose);
+    // Shared listeners that find the session on the socket: with tens of thousands of
+    // connections, a set of closures per connection is memory better spent elsewhere.
+    (socket as SessionSocket)[SESSION] = this;
+    socket.on('data', Session.#socketData);
+    socket.on('drain', Session.#socketDrain);
+    socket.on('end', Session.#socketEnd);
+    socket.on('error', Session.#socketError);
+    socket.on('close', Session.#socketClose);
   }
 
   /** Starts the schedule: the first chunk goes out after the first wait. */
@@ -111,12 +127,11 @@ export class Session {
   }
 
   #arm(ms: number): void {
-    if (ms === 0) this.#scheduleImmediate = setImmediate(this.#onDue);
-    else this.#scheduleTimer = setTimeout(this.#onDue, ms);
+    if (ms === 0) this.#scheduleImmediate = setImmediate(Session.#immediateDue, this);
+    else this.#context.scheduler.schedule(this.#slot, ms);
   }
 
-  readonly #onDue = this.#guard((): void => {
-    this.#scheduleTimer = undefined;
+  #onDue(): void {
     this.#scheduleImmediate = undefined;
     if (this.#phase !== Phase.open) return;
     if (this.#socket.writableNeedDrain) {
@@ -124,7 +139,7 @@ export class Session {
       return;
     }
     this.#sendChunks();
-  });
+  }
 
   /**
    * Sends the chunk that is due, and with `--interval 0-0` the ones after it too, joined into
@@ -177,10 +192,10 @@ export class Session {
     this.#socket.pause();
     this.#stopFrameTimer();
     this.#context.emit({ type: 'blocked', peer: this.peer, queuedBytes: this.#socket.writableLength });
-    this.#slowTimer = setTimeout(this.#onSlowConsumer, this.#context.config.slowClientTimeoutMs);
+    this.#slowTimer = setTimeout(Session.#slowConsumerTimer, this.#context.config.slowClientTimeoutMs, this);
   }
 
-  readonly #onDrain = this.#guard((): void => {
+  #onDrain(): void {
     if (this.#blockedAt === undefined || this.#phase !== Phase.open) return;
     const blockedMs = performance.now() - this.#blockedAt;
     this.#blockedAt = undefined;
@@ -195,20 +210,20 @@ export class Session {
     // Requests that arrived while we were blocked are still in the decoder.
     this.#feed(Buffer.alloc(0));
     if (this.#phase === Phase.open && this.#blockedAt === undefined) this.#socket.resume();
-  });
+  }
 
-  readonly #onSlowConsumer = this.#guard((): void => {
+  #onSlowConsumer(): void {
     this.#slowTimer = undefined;
     const seconds = this.#context.config.slowClientTimeoutMs / 1000;
     this.#fail(new ProtocolError(ErrorCode.slowConsumer, `slow_consumer: client read nothing for ${seconds} s`));
-  });
+  }
 
   // ---- reading ------------------------------------------------------------------------------
 
-  readonly #onData = this.#guard((data: Buffer): void => {
+  #onData(data: Buffer): void {
     if (this.#phase !== Phase.open) return;
     this.#feed(data);
-  });
+  }
 
   #feed(data: Buffer): void {
     // Answers to the requests of one read leave in one write: many requests in one packet
@@ -249,7 +264,7 @@ export class Session {
   };
 
   #startFrameTimer(): void {
-    this.#frameTimer ??= setTimeout(this.#onFrameTimeout, this.#context.config.frameTimeoutMs);
+    this.#frameTimer ??= setTimeout(Session.#frameTimeoutTimer, this.#context.config.frameTimeoutMs, this);
   }
 
   #stopFrameTimer(): void {
@@ -257,11 +272,11 @@ export class Session {
     this.#frameTimer = undefined;
   }
 
-  readonly #onFrameTimeout = this.#guard((): void => {
+  #onFrameTimeout(): void {
     this.#frameTimer = undefined;
     const seconds = this.#context.config.frameTimeoutMs / 1000;
     this.#fail(new ProtocolError(ErrorCode.frameTimeout, `frame not completed within ${seconds} s`));
-  });
+  }
 
   // ---- ending -------------------------------------------------------------------------------
 
@@ -279,25 +294,20 @@ export class Session {
     clearTimeout(this.#slowTimer);
     this.#slowTimer = undefined;
     this.#socket.end(lastFrame);
-    this.#graceTimer = setTimeout(this.#onGraceOver, CLOSE_GRACE_MS);
+    this.#graceTimer = setTimeout(Session.#graceOver, CLOSE_GRACE_MS, this);
   }
 
-  readonly #onGraceOver = this.#guard((): void => {
-    this.#graceTimer = undefined;
-    this.#socket.destroy();
-  });
-
-  readonly #onEnd = this.#guard((): void => {
+  #onEnd(): void {
     // The peer sent FIN: the original reports this as an error, and users know the line.
     if (this.#phase === Phase.open) this.#context.emit({ type: 'peer-closed', peer: this.peer });
-  });
+  }
 
-  readonly #onError = this.#guard((error: NodeJS.ErrnoException): void => {
+  #onError(error: NodeJS.ErrnoException): void {
     if (this.#phase === Phase.closed) return;
     this.#context.emit({ type: 'connection-error', peer: this.peer, error });
-  });
+  }
 
-  readonly #onClose = (): void => {
+  #onClose(): void {
     if (this.#phase === Phase.closed) return;
     this.#phase = Phase.closed;
     this.#clearSchedule();
@@ -312,7 +322,7 @@ export class Session {
     } finally {
       this.#context.onClosed(this);
     }
-  };
+  }
 
   #report(socket: Socket): void {
     this.#context.emit({
@@ -328,19 +338,82 @@ export class Session {
     });
   }
 
-  /**
-   * Wraps an event handler so that a fault in it (a bug, not a peer's doing) ends this
-   * connection only: it is reported and the socket destroyed, and no exception reaches the
-   * process, where it would take every other client down with it.
-   */
-  #guard<A extends unknown[]>(handler: (...args: A) => void): (...args: A) => void {
-    return (...args: A): void => {
-      try {
-        handler(...args);
-      } catch (error) {
-        this.#internalError(error);
-      }
-    };
+  // ---- entry points: every event reaches the session through one of these ----------------
+  //
+  // Each runs its handler guarded: a fault in it (a bug, not a peer's doing) ends this
+  // connection only. It is reported and the socket destroyed, and no exception reaches the
+  // process, where it would take every other client down with it.
+
+  static #socketData(this: Socket, data: Buffer): void {
+    const session = (this as SessionSocket)[SESSION];
+    try {
+      session.#onData(data);
+    } catch (error) {
+      session.#internalError(error);
+    }
+  }
+
+  static #socketDrain(this: Socket): void {
+    const session = (this as SessionSocket)[SESSION];
+    try {
+      session.#onDrain();
+    } catch (error) {
+      session.#internalError(error);
+    }
+  }
+
+  static #socketEnd(this: Socket): void {
+    const session = (this as SessionSocket)[SESSION];
+    try {
+      session.#onEnd();
+    } catch (error) {
+      session.#internalError(error);
+    }
+  }
+
+  static #socketError(this: Socket, socketError: NodeJS.ErrnoException): void {
+    const session = (this as SessionSocket)[SESSION];
+    try {
+      session.#onError(socketError);
+    } catch (error) {
+      session.#internalError(error);
+    }
+  }
+
+  static #socketClose(this: Socket): void {
+    (this as SessionSocket)[SESSION].#onClose();
+  }
+
+  static #fireSlot(slot: Slot): void {
+    Session.#immediateDue((slot as SessionSlot).session);
+  }
+
+  static #immediateDue(session: Session): void {
+    try {
+      session.#onDue();
+    } catch (error) {
+      session.#internalError(error);
+    }
+  }
+
+  static #slowConsumerTimer(session: Session): void {
+    try {
+      session.#onSlowConsumer();
+    } catch (error) {
+      session.#internalError(error);
+    }
+  }
+
+  static #frameTimeoutTimer(session: Session): void {
+    try {
+      session.#onFrameTimeout();
+    } catch (error) {
+      session.#internalError(error);
+    }
+  }
+
+  static #graceOver(session: Session): void {
+    session.#socket.destroy();
   }
 
   #internalError(error: unknown): void {
@@ -352,9 +425,8 @@ export class Session {
   }
 
   #clearSchedule(): void {
-    clearTimeout(this.#scheduleTimer);
+    this.#context.scheduler.cancel(this.#slot);
     clearImmediate(this.#scheduleImmediate);
-    this.#scheduleTimer = undefined;
     this.#scheduleImmediate = undefined;
     this.#chunkOwed = false;
   }

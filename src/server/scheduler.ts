@@ -1,0 +1,128 @@
+import { performance } from 'node:perf_hooks';
+
+/** Something the scheduler calls at a due time; one per connection, reused for every chunk. */
+export interface Slot {
+  /** When to fire, on the performance.now() clock. */
+  due: number;
+  /** Position in the heap, -1 when not scheduled: lets a slot be moved or removed in O(log n). */
+  index: number;
+  fire(this: void, slot: Slot): void;
+}
+
+/** Slots due within this much of the earliest fire together: one wake-up, several chunks. */
+const BATCH_MS = 0.5;
+
+/**
+ * One Node timer for every connection's schedule: an indexed binary heap of slots ordered by
+ * due time, and a single timeout armed for the earliest.
+ *
+ * A setTimeout per chunk allocates a Timeout that lives the whole wait (1-5 s), long enough to
+ * be promoted to the old generation, so a server with tens of thousands of clients would feed
+ * the major collector tens of thousands of objects a minute, and its pauses show up as
+ * lateness. Here rescheduling a slot allocates nothing.
+ */
+export class Scheduler {
+  readonly #heap: Slot[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  /** The due time the timer is armed for. */
+  #armedFor = Number.POSITIVE_INFINITY;
+  /** Set while due slots run: they reschedule themselves, and the timer is armed once after. */
+  #firing = false;
+
+  get size(): number {
+    return this.#heap.length;
+  }
+
+  /** Schedules (or reschedules) `slot` to fire `delayMs` from now. */
+  schedule(slot: Slot, delayMs: number): void {
+    slot.due = performance.now() + delayMs;
+    if (slot.index === -1) {
+      slot.index = this.#heap.length;
+      this.#heap.push(slot);
+    }
+    this.#siftUp(slot.index);
+    this.#siftDown(slot.index);
+    this.#arm();
+  }
+
+  cancel(slot: Slot): void {
+    const index = slot.index;
+    if (index === -1) return;
+    const last = this.#heap.pop() as Slot;
+    slot.index = -1;
+    if (last !== slot) {
+      this.#heap[index] = last;
+      last.index = index;
+      this.#siftUp(index);
+      this.#siftDown(last.index);
+    }
+    if (this.#heap.length === 0 && !this.#firing) this.#disarm();
+  }
+
+  readonly #onTimer = (): void => {
+    this.#timer = undefined;
+    this.#armedFor = Number.POSITIVE_INFINITY;
+    const limit = performance.now() + BATCH_MS;
+    this.#firing = true;
+    try {
+      for (let top = this.#heap[0]; top !== undefined && top.due <= limit; top = this.#heap[0]) {
+        this.cancel(top);
+        top.fire(top);
+      }
+    } finally {
+      this.#firing = false;
+      this.#arm();
+    }
+  };
+
+  #arm(): void {
+    if (this.#firing) return;
+    const top = this.#heap[0];
+    if (top === undefined || top.due >= this.#armedFor) return;
+    this.#disarm();
+    this.#armedFor = top.due;
+    this.#timer = setTimeout(this.#onTimer, Math.max(0, top.due - performance.now()));
+  }
+
+  #disarm(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#armedFor = Number.POSITIVE_INFINITY;
+  }
+
+  #siftUp(start: number): void {
+    const heap = this.#heap;
+    let index = start;
+    const slot = heap[index] as Slot;
+    while (index > 0) {
+      const parentIndex = (index - 1) >> 1;
+      const parent = heap[parentIndex] as Slot;
+      if (parent.due <= slot.due) break;
+      heap[index] = parent;
+      parent.index = index;
+      index = parentIndex;
+    }
+    heap[index] = slot;
+    slot.index = index;
+  }
+
+  #siftDown(start: number): void {
+    const heap = this.#heap;
+    const length = heap.length;
+    let index = start;
+    const slot = heap[index] as Slot;
+    for (;;) {
+      const left = 2 * index + 1;
+      if (left >= length) break;
+      const right = left + 1;
+      const child = right < length && (heap[right] as Slot).due < (heap[left] as Slot).due ? right : left;
+      const candidate = heap[child] as Slot;
+      if (candidate.due >= slot.due) break;
+      heap[index] = candidate;
+      candidate.index = index;
+      index = child;
+    }
+    heap[index] = slot;
+    slot.index = index;
+  }
+}
