@@ -34,6 +34,7 @@ const { values, positionals } = parseArgs({
     runs: { type: 'string' },
     smoke: { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
+    'no-bare': { type: 'boolean', default: false },
   },
 });
 const unknown = positionals.filter((name) => !(SCENARIOS as readonly string[]).includes(name));
@@ -46,7 +47,7 @@ const progress = (line: string): void => {
   else process.stderr.write(`${line}\n`);
 };
 
-const results: { scale?: ScaleResult; flood?: PumpResult; small?: PumpResult; startup?: StartupResult; machine: Record<string, unknown> } = {
+const results: { scale?: ScaleResult; scaleBare?: ScaleResult; flood?: PumpResult; small?: PumpResult; startup?: StartupResult; machine: Record<string, unknown> } = {
   machine: await machine(),
 };
 const failures: string[] = [];
@@ -54,7 +55,7 @@ const failures: string[] = [];
 for (const scenario of scenarios) {
   switch (scenario) {
     case 'scale': {
-      const scale = await runScale({
+      const common = {
         clients: Number(values.clients ?? (smoke ? 300 : 19_000)),
         holdSeconds: Number(values.hold ?? (smoke ? 3 : 60)),
         rampPerSecond: Number(values.ramp),
@@ -64,7 +65,8 @@ for (const scenario of scenarios) {
         serverNodeArgs: values.profile ? ['--cpu-prof', '--cpu-prof-dir', RESULTS_DIR] : [],
         target,
         progress,
-      });
+      };
+      const scale = await runScale(common);
       results.scale = scale;
       progress('');
       printScale(scale);
@@ -74,6 +76,16 @@ for (const scenario of scenarios) {
         const chart = resultPath('scale', 'svg');
         writeFileSync(chart, rampChart(scale.ramp));
         console.log(`chart: ${chart}`);
+      }
+      // The same load on a bare Node server, in the same run: the floor of this machine.
+      if (target === undefined && !smoke && !values['no-bare'] && common.serverWorkers === 1) {
+        const bare = await runScale({ ...common, bare: true });
+        results.scaleBare = bare;
+        progress('');
+        printScale(bare, 'bare Node server (a setTimeout and one write per chunk, nothing else)');
+        if (scale.serverCpuUsPerChunk !== undefined && bare.serverCpuUsPerChunk !== undefined) {
+          console.log(`  ours / bare, CPU per chunk: ${(scale.serverCpuUsPerChunk / bare.serverCpuUsPerChunk).toFixed(2)}x; RSS per client: ${((scale.rssPerClientKb ?? 0) / (bare.rssPerClientKb ?? 1)).toFixed(2)}x`);
+        }
       }
       break;
     }
@@ -106,10 +118,10 @@ if (failures.length > 0) {
   process.exitCode = 1;
 }
 
-function printScale(r: ScaleResult): void {
+function printScale(r: ScaleResult, title?: string): void {
   const ms = (v: { p50: number; p99: number; max: number } | undefined, maxPrefix = ''): string =>
     v === undefined ? 'n/a' : `p50 ${v.p50.toFixed(2)} / p99 ${v.p99.toFixed(2)} / max ${maxPrefix}${v.max.toFixed(2)} ms`;
-  table(`scale: ${r.clientsWanted} clients, ${r.serverWorkers} server process(es), ${r.serverMode} mode, hold ${r.holdSeconds} s`, [
+  table(title ?? `scale: ${r.clientsWanted} clients, ${r.serverWorkers} server process(es), ${r.serverMode} mode, hold ${r.holdSeconds} s`, [
     ['clients held', `${r.clientsHeld} (generator: ${r.generatorProcesses} processes)`],
     ['chunks per second', r.chunksPerSecond.toFixed(0)],
     ['lateness, server side', ms(r.serverLatenessMs, '<= ')],

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 
 export const SERVER_BIN = fileURLToPath(new URL('../../src/bin/multi-socket-server.js', import.meta.url));
 export const CLIENT_BIN = fileURLToPath(new URL('../../src/bin/multi-socket-client.js', import.meta.url));
+export const BARE_SERVER_BIN = fileURLToPath(new URL('./bare-server.js', import.meta.url));
 const CLOCK_TICKS_PER_SECOND = 100;
 const PAGE_KB = 4;
 
@@ -42,10 +43,10 @@ export class ServerProcess {
   }
 
   /** Starts `node [nodeArgs] server host 0 mode [args]` and waits for its listening line. */
-  static async start(options: { host?: string; mode?: string; args?: readonly string[]; nodeArgs?: readonly string[]; metrics?: boolean }): Promise<ServerProcess> {
+  static async start(options: { bin?: string; host?: string; mode?: string; args?: readonly string[]; nodeArgs?: readonly string[]; metrics?: boolean }): Promise<ServerProcess> {
     const args = [
       ...(options.nodeArgs ?? []),
-      SERVER_BIN,
+      options.bin ?? SERVER_BIN,
       options.host ?? '127.0.0.1',
       '0',
       options.mode ?? 'quiet',

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { Tally } from '../lib/checking-client.js';
 import type { LoadPlan, WorkerMessage, WorkerReport } from '../lib/load-worker.js';
-import { histogramDelta, metricTotal, ServerProcess, type Metrics } from '../lib/server-process.js';
+import { BARE_SERVER_BIN, histogramDelta, metricTotal, ServerProcess, type Metrics } from '../lib/server-process.js';
 
 const WORKER = fileURLToPath(new URL('../lib/load-worker.js', import.meta.url));
 /** Sockets one generator process holds at most: under `ulimit -n` 20,000 with room to spare. */
@@ -22,6 +22,8 @@ export interface ScaleOptions {
   readonly serverNodeArgs: readonly string[];
   /** An external server to load instead of starting ours (then no server-side figures). */
   readonly target: { host: string; port: number } | undefined;
+  /** Load the bare yardstick server instead of ours (bench/lib/bare-server.ts). */
+  readonly bare?: boolean;
   readonly progress: (line: string) => void;
 }
 
@@ -69,11 +71,13 @@ export interface ScaleResult {
 export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
   const server =
     options.target === undefined
-      ? await ServerProcess.start({
-          mode: options.serverMode,
-          nodeArgs: options.serverNodeArgs,
-          args: ['--max-clients', String(options.clients + 1000), ...(options.serverWorkers > 1 ? ['--workers', String(options.serverWorkers)] : [])],
-        })
+      ? options.bare === true
+        ? await ServerProcess.start({ bin: BARE_SERVER_BIN, metrics: false })
+        : await ServerProcess.start({
+            mode: options.serverMode,
+            nodeArgs: options.serverNodeArgs,
+            args: ['--max-clients', String(options.clients + 1000), ...(options.serverWorkers > 1 ? ['--workers', String(options.serverWorkers)] : [])],
+          })
       : undefined;
   const target = options.target ?? { host: '127.0.0.1', port: server?.port ?? 0 };
   await delay(1000);
@@ -94,7 +98,8 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
       sources: [`127.0.0.${2 + i}`],
       clients: share,
       rampPerSecond: options.rampPerSecond / processes,
-      statisticsRate: options.statisticsRate,
+      // The bare yardstick reads no requests.
+      statisticsRate: options.bare === true ? 0 : options.statisticsRate,
       rules: { alphabet: DEFAULT_ALPHABET, minChars: 1, maxChars: 5 },
     };
     const worker = fork(WORKER, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
@@ -111,11 +116,11 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
   // Ramp: sample the server once a second for the chart.
   const samples: RampSample[] = [];
   const started = performance.now();
-  let previous: Metrics | undefined = await server?.metrics();
+  let previous: Metrics | undefined = await metricsOf(server);
   const rampDeadline = started + ((options.clients / options.rampPerSecond) * 2 + 30) * 1000;
   while (total() < options.clients && performance.now() < rampDeadline) {
     await delay(1000);
-    const metrics = await server?.metrics();
+    const metrics = await metricsOf(server);
     const late = metrics === undefined ? undefined : histogramDelta(previous, metrics, 'multi_socket_chunk_lateness_seconds');
     previous = metrics;
     const sample: RampSample = {
@@ -131,7 +136,7 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
 
   // Hold: one measuring window, bounded by resets on both sides.
   for (const worker of workers) worker.send({ type: 'reset' } satisfies WorkerMessage);
-  const before = await server?.metrics();
+  const before = await metricsOf(server);
   const cpuBefore = server?.cpuSeconds();
   const splitBefore = server?.cpuSplit();
   const holdStart = performance.now();
@@ -139,7 +144,7 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
     await delay(Math.min(5000, options.holdSeconds * 1000 - (performance.now() - holdStart)));
     options.progress(`hold: ${Math.round((performance.now() - holdStart) / 1000)}/${options.holdSeconds} s, ${total()} clients, ${hold.answersChecked} answers checked`);
   }
-  const after = await server?.metrics();
+  const after = await metricsOf(server);
   const cpuAfter = server?.cpuSeconds();
   const splitAfter = server?.cpuSplit();
   const heldSeconds = (performance.now() - holdStart) / 1000;
@@ -162,6 +167,7 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
   const logLines = server?.stdoutLines;
   await server?.stop();
 
+  // The server's own count where it has one; else what the clients received.
   const chunks = before !== undefined && after !== undefined ? metricTotal(after, 'multi_socket_chunks_total') - metricTotal(before, 'multi_socket_chunks_total') : hold.chunks;
   const late = after === undefined ? undefined : histogramDelta(before, after, 'multi_socket_chunk_lateness_seconds');
   const cpu = cpuBefore !== undefined && cpuAfter !== undefined ? cpuAfter - cpuBefore : undefined;
@@ -213,4 +219,9 @@ function round(value: number): number {
 
 function fmt(value: number): string {
   return value.toFixed(1);
+}
+
+/** The server's metrics, when it serves them (the bare yardstick does not). */
+async function metricsOf(server: ServerProcess | undefined): Promise<Metrics | undefined> {
+  return server?.metricsUrl === undefined ? undefined : server.metrics();
 }
