@@ -73,8 +73,10 @@ describe('interactive client in a terminal', { concurrency: true }, () => {
     client.write('s');
     await client.waitForLine(STATISTICS_ANSWER);
 
-    // Any other key shows the hint again.
+    // Any other key shows the hint again; an arrow key (an escape sequence) is one key.
     client.write('x');
+    await client.waitForLine(HINT);
+    client.write('\x1b[A');
     await client.waitForLine(HINT);
 
     client.write('q');
@@ -91,7 +93,7 @@ describe('interactive client in a terminal', { concurrency: true }, () => {
     assert.equal(checks.length, 2, lines.join('\n'));
     assert.ok((checks[0]?.chunks ?? 0) >= 3, 'the first answer counts the chunks shown before it');
     for (const check of checks) assert.equal(check.reported, check.counted, `statistics = symbols shown since the last answer\n${lines.join('\n')}`);
-    assert.equal(lines.filter((line) => HINT.test(line)).length, 2, 'the hint once on connecting and once for x');
+    assert.equal(lines.filter((line) => HINT.test(line)).length, 3, `the hint on connecting, for x and for the arrow\n${lines.join('\n')}`);
 
     // The server saw the client go: the original's two lines.
     await server.proc.waitForLine(/^error: Peer closed$/);
@@ -117,8 +119,10 @@ describe('interactive client in a terminal', { concurrency: true }, () => {
     const client = await connectedClient();
     client.write('qs');
     assert.deepEqual(await client.waitForExit(), { code: 0, signal: null }, client.describe());
-    assert.ok(!client.out.lines.some((line) => line.startsWith('sending ')), `no request after q:\n${client.describe()}`);
-    assert.ok(!client.out.lines.some((line) => line.includes('Statistics:')), client.describe());
+    const lines = client.out.lines.filter((line) => line !== '');
+    assert.ok(!lines.some((line) => line.startsWith('sending ')), `no request after q:\n${client.describe()}`);
+    // The s after q is not read at all: nothing follows the closing line (no request, no hint, no error).
+    assert.equal(lines.at(-1), `closing connection to ${server.label}`, client.describe());
   });
 
   /**

@@ -32,11 +32,12 @@ after(async () => {
 });
 
 describe('scripted client', { concurrency: true }, () => {
-  test("letters piped in act like key presses ('ss' then end of input); the session goes on", async () => {
+  test("letters piped in act like key presses ('s', newline, 's', then end of input); the session goes on", async () => {
     const client = runClient(['127.0.0.1', String(server.port)]);
     await client.waitForLine(/^Press 's' for statistics or 'q' to quit\.$/);
     await waitForLines(client, GOT_RESPONSE, 2);
-    client.write('ss');
+    // From a script, white space only separates letters: no hint for the newline.
+    client.write('s\ns');
     client.endInput();
     await waitForLines(client, new RegExp(`^sending b's' to \\('127\\.0\\.0\\.1', ${server.port}\\)$`), 2);
     await waitForLines(client, STATISTICS_ANSWER, 2);
@@ -45,6 +46,7 @@ describe('scripted client', { concurrency: true }, () => {
     await waitForLines(client, CHUNK, 3);
     assert.ok(client.running, client.describe());
 
+    assert.equal(client.out.lines.filter((line) => line.startsWith('Press ')).length, 1, client.describe());
     const checks = statisticsChecks(client.out.lines);
     assert.equal(checks.length, 2, client.describe());
     assert.ok((checks[0]?.chunks ?? 0) >= 2, client.describe());

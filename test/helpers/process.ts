@@ -222,9 +222,9 @@ export class ChildProc extends Proc {
     });
     // 'close': the process has exited and its output streams are drained.
     this.child.on('close', (code, signal) => {
+      this.settle({ code, signal });
       this.out.end();
       this.err.end();
-      this.settle({ code, signal });
     });
   }
 
@@ -257,8 +257,8 @@ export class PtyProc extends Proc {
     this.pty.onData((data) => this.out.push(data));
     this.pty.onExit(({ exitCode, signal }) => {
       // node-pty reports the exit only once the terminal's output is read to its end.
-      this.out.end();
       this.settle({ code: exitCode, signal: signal === undefined || signal === 0 ? null : signalName(signal) });
+      this.out.end();
     });
   }
 
