@@ -1,6 +1,8 @@
 import { startServer, type CloseOptions } from '../server/server.js';
 import type { ServerEventSink } from '../server/events.js';
 import { DEFAULT_SERVER_CONFIG as D, MAX_CHUNK_LENGTH, type ServerConfig } from '../server/config.js';
+import { isClusterWorker, MAX_WORKERS, startCluster, startWorker, type ClusterEventSink } from '../server/cluster.js';
+import { clusterLine } from '../output/cluster-lines.js';
 import { serverLine } from '../output/server-lines.js';
 import { Printer } from '../output/printer.js';
 import { parseCommandLine, printHelpOrVersion, stringValue, type CommandLine } from './command-line.js';
@@ -29,7 +31,8 @@ options:
   --seed N                   reproducible streams: the same seed and connection order give
                              the same chunks and waits (default: random)
   --max-clients N            connections served at once; more are refused with an error
-                             frame (default: ${D.maxClients})
+                             frame; with --workers, each worker takes its share, rounded
+                             up (default: ${D.maxClients})
   --max-header BYTES         largest request header accepted (default: ${D.maxHeaderLength})
   --max-request BYTES        largest request content accepted (default: ${D.maxRequestLength})
   --frame-timeout SECONDS    time a started frame has to complete (default: ${D.frameTimeoutMs / 1000})
@@ -42,7 +45,11 @@ options:
                              chunks, errors by code, chunk lateness, CPU, memory, handles
                              (HOST defaults to 127.0.0.1; PORT 0 picks a free one)
   --stats-interval SECONDS   print the counters (errors by code, clients, memory, handles)
-                             this often; 0 for never (default: 0)
+                             this often; 0 for never; with --workers, each worker prints its
+                             own (default: 0)
+  --workers N                run N server processes sharing the port (node:cluster), 1 to
+                             ${MAX_WORKERS}; a worker that dies is replaced, SIGINT/SIGTERM drains
+                             them all (default: 1, a single process)
   -h, --help                 show this help
   -V, --version              show the version`;
 
@@ -59,6 +66,7 @@ const OPTIONS = {
   'shutdown-timeout': { type: 'string' },
   'stats-interval': { type: 'string' },
   metrics: { type: 'string' },
+  workers: { type: 'string' },
 } as const;
 
 /** argv to a validated configuration; every check happens here, once. */
@@ -86,6 +94,12 @@ export function serverConfigFrom(line: CommandLine): ServerConfig {
   };
 }
 
+/** `--workers N`: how many server processes (1, the default, is no cluster at all). */
+export function workersFrom(line: CommandLine): number {
+  const text = stringValue(line, 'workers');
+  return text === undefined ? 1 : parseInteger('--workers', text, 1, MAX_WORKERS);
+}
+
 export const serverCommand: Command = {
   name: 'multi-socket-server',
   usage: SERVER_USAGE,
@@ -93,41 +107,99 @@ export const serverCommand: Command = {
     const line = parseCommandLine(argv, OPTIONS);
     if (line.help || line.version) return printHelpOrVersion(line, SERVER_USAGE);
     const config = serverConfigFrom(line);
+    const workers = workersFrom(line);
     const printer = new Printer(1);
     const report: ServerEventSink = (event) => {
       const text = serverLine(config.mode, event);
       if (text !== undefined) printer.line(text);
     };
-    const server = await startServer(config, report);
-    const code = await new Promise<number>((resolve) => {
-      let stopping = false;
-      const stop = (code: number, options: CloseOptions): void => {
-        stopping = true;
-        void server.close(options).then(() => resolve(code));
-      };
-      // SIGINT and SIGTERM stop the server cleanly; a second signal means now.
-      const onSignal = (signal: NodeJS.Signals): void => {
-        if (stopping) resolve(signalExitCode(signal));
-        else stop(0, { reason: `server shutting down (${signal})`, signal });
-      };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
-      // The last resort, for what escaped every connection's own guard. A stray socket error
-      // leaves nothing inconsistent and the server goes on; anything else may have, so the
-      // server shuts down cleanly and exits 1 rather than serve from a broken state.
-      const onFault = (fault: unknown): void => {
-        const error = fault instanceof Error ? fault : new Error(String(fault));
-        const recovered = isStraySocketError(error);
-        report({ type: 'process-error', error, recovered });
-        if (!recovered && !stopping) stop(1, { reason: 'server shutting down (internal error)' });
-      };
-      process.on('uncaughtException', onFault);
-      process.on('unhandledRejection', onFault);
-    });
-    await printer.drain();
-    return code;
+    const reportCluster: ClusterEventSink = (event) => {
+      const text = clusterLine(config.mode, event);
+      if (text !== undefined) printer.line(text);
+    };
+    try {
+      if (workers === 1) return await serve(await startServer(config, report), report, { signals: STOP_SIGNALS });
+      if (isClusterWorker()) return await serveAsWorker(config, workers, report);
+      const running = await startCluster(config, workers, report, reportCluster);
+      return await serve(running, report, {
+        signals: STOP_SIGNALS,
+        requests: (stop) => void running.failed.then(() => stop(1, { reason: 'server shutting down (workers keep dying)' })),
+      });
+    } finally {
+      await printer.drain();
+    }
   },
 };
+
+const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+
+/** What can be stopped: one server, or the primary of many. */
+interface Stoppable {
+  close(options: CloseOptions): Promise<void>;
+  /** Ends at once what would outlive this process (the workers): for a second signal. */
+  kill?(): void;
+}
+
+interface StopSources {
+  /** The first of these stops cleanly; a second means now. */
+  readonly signals: readonly NodeJS.Signals[];
+  /** Signals that must not end this process. */
+  readonly ignored?: readonly NodeJS.Signals[];
+  /** Other ways to be asked to stop: the primary's request, the crash-loop guard. */
+  readonly requests?: (stop: (code: number, options: CloseOptions) => void) => void;
+}
+
+/** One worker of `--workers N`: stops when the primary says so, and on a SIGTERM of its own. */
+async function serveAsWorker(config: ServerConfig, workers: number, report: ServerEventSink): Promise<number> {
+  const worker = await startWorker(config, workers, report);
+  // It could not listen: the primary reports why, once for the whole server.
+  if (worker === undefined) return 1;
+  const code = await serve(worker.server, report, {
+    signals: ['SIGTERM'],
+    // Ctrl-C in a terminal signals the whole foreground process group, every worker with the
+    // primary. The primary alone decides: it asks each worker to drain, once, and a second
+    // Ctrl-C makes it kill them. Left to the default, SIGINT would kill every worker at once.
+    ignored: ['SIGINT'],
+    requests: (stop) => worker.onStopRequest((options) => stop(0, options)),
+  });
+  await worker.flush();
+  return code;
+}
+
+/** Serves until asked to stop; resolves with the exit code. */
+function serve(server: Stoppable, report: ServerEventSink, sources: StopSources): Promise<number> {
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (code: number, options: CloseOptions): void => {
+      if (stopping) return;
+      stopping = true;
+      void server.close(options).then(() => resolve(code));
+    };
+    // SIGINT and SIGTERM stop the server cleanly; a second signal means now.
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (!stopping) {
+        stop(0, { reason: `server shutting down (${signal})`, signal });
+        return;
+      }
+      server.kill?.();
+      resolve(signalExitCode(signal));
+    };
+    for (const signal of sources.signals) process.on(signal, onSignal);
+    for (const signal of sources.ignored ?? []) process.on(signal, () => undefined);
+    sources.requests?.(stop);
+    // The last resort, for what escaped every connection's own guard. A stray socket error
+    // leaves nothing inconsistent and the server goes on; anything else may have, so the
+    // server shuts down cleanly and exits 1 rather than serve from a broken state.
+    const onFault = (fault: unknown): void => {
+      const error = fault instanceof Error ? fault : new Error(String(fault));
+      const recovered = isStraySocketError(error);
+      report({ type: 'process-error', error, recovered });
+      if (!recovered) stop(1, { reason: 'server shutting down (internal error)' });
+    };
+    process.on('uncaughtException', onFault);
+    process.on('unhandledRejection', onFault);
+  });
+}
 
 const SOCKET_ERROR_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'EHOSTUNREACH', 'ENETUNREACH']);
 

@@ -7,13 +7,27 @@ const { SonicBoom } = sonicBoom;
 const MAX_BUFFER_BYTES = 16 * 1024 * 1024;
 
 /**
+ * The largest write: Linux's PIPE_BUF. With `--workers N`, N processes write to one stdout, and
+ * the kernel keeps a write to a pipe whole only up to PIPE_BUF bytes (a blocking one is never
+ * split, a non-blocking one is taken whole or refused with EAGAIN and retried whole); the same
+ * size goes whole onto a socket pair, a terminal or a file. Larger writes may be cut and mixed
+ * mid-line with another process's. sonic-boom joins queued writes only while the sum stays
+ * within `maxWrite`, and every write here is whole lines, so each write is whole lines of at
+ * most 4096 bytes: N processes' lines never interleave mid-line. (A single line longer than
+ * that, a chunk of thousands of symbols in user, debug or json mode, is written as one write
+ * and can be cut; nothing short of one writer could keep it whole.)
+ */
+const MAX_WRITE_BYTES = 4096;
+
+/**
  * Writes lines to a file descriptor (stdout) without ever blocking the event loop.
  *
  * Node writes to a pipe synchronously on Linux, so a slow reader of the server's log (a busy
  * `| grep`, a stalled log shipper) would stall every client. Here writes are asynchronous
  * (sonic-boom, the writer behind pino): lines written while one write is in flight are joined
- * into the next, and the queue is bounded: if the reader falls more than 16 MiB behind, lines
- * are dropped and counted instead of growing memory without end.
+ * into the next, up to 4096 bytes of whole lines a write (see MAX_WRITE_BYTES), and the queue
+ * is bounded: if the reader falls more than 16 MiB behind, lines are dropped and counted
+ * instead of growing memory without end.
  *
  * A reader that goes away (`| head -3`) is not an error of ours: EPIPE marks the printer
  * broken, later lines are dropped, and `onBroken` lets the program end quietly.
@@ -26,7 +40,7 @@ export class Printer {
 
   constructor(fd: number, onBroken: () => void = () => undefined) {
     this.#onBroken = onBroken;
-    this.#out = new SonicBoom({ fd, sync: false, maxLength: MAX_BUFFER_BYTES });
+    this.#out = new SonicBoom({ fd, sync: false, maxLength: MAX_BUFFER_BYTES, maxWrite: MAX_WRITE_BYTES });
     this.#out.on('drop', () => this.#dropped++);
     this.#out.on('error', (error: NodeJS.ErrnoException) => {
       if (error.code !== 'EPIPE') throw error;
