@@ -3,8 +3,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { fileURLToPath } from 'node:url';
 
-export const SERVER_BIN = fileURLToPath(new URL('../../src/bin/multi-socket-server.js', import.meta.url));
-export const CLIENT_BIN = fileURLToPath(new URL('../../src/bin/multi-socket-client.js', import.meta.url));
+export const SERVER_BIN = fileURLToPath(new URL('../../bin/multi-socket-server.js', import.meta.url));
+export const CLIENT_BIN = fileURLToPath(new URL('../../bin/multi-socket-client.js', import.meta.url));
 export const BARE_SERVER_BIN = fileURLToPath(new URL('./bare-server.js', import.meta.url));
 const CLOCK_TICKS_PER_SECOND = 100;
 const PAGE_KB = 4;

@@ -77,7 +77,15 @@ export function printHelpOrVersion(line: CommandLine, usage: string): number {
 }
 
 function packageVersion(): string {
-  // dist/src/cli/ -> the package root, both in this repository and once installed.
-  const manifest = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return manifest.version;
+  // The nearest package.json above this file: the same code runs from dist/src/cli/ (tests)
+  // and from the bundle in dist/bin/ (the programs), installed or not.
+  for (let dir = new URL('.', import.meta.url); ; dir = new URL('..', dir)) {
+    try {
+      const manifest = JSON.parse(readFileSync(new URL('package.json', dir), 'utf8')) as { name?: string; version?: string };
+      if (manifest.name === 'multi-socket-apps' && manifest.version !== undefined) return manifest.version;
+    } catch {
+      // Not here: look one folder up.
+    }
+    if (dir.pathname === '/') return 'unknown';
+  }
 }

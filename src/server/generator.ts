@@ -1,4 +1,3 @@
-import { randomInt } from 'node:crypto';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import type { JumpableRandomGenerator } from 'pure-rand/types/JumpableRandomGenerator';
@@ -22,7 +21,8 @@ export class StreamSource {
   readonly #alphabets = new Map<string, Buffer>();
 
   constructor(seed: number | undefined) {
-    this.#root = xoroshiro128plus(seed ?? randomInt(0x1_0000_0000));
+    // Without a seed any start will do; Math.random saves loading node:crypto at start-up.
+    this.#root = xoroshiro128plus(seed ?? Math.floor(Math.random() * 0x1_0000_0000));
   }
 
   next(chars: Range, interval: Range, alphabet: string): SymbolGenerator {

@@ -12,9 +12,9 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { spawn as spawnPty, type IPty } from '@lydell/node-pty';
 
-/** dist/test/helpers/ -> dist/src/bin/ */
-export const SERVER_BIN = fileURLToPath(new URL('../../src/bin/multi-socket-server.js', import.meta.url));
-export const CLIENT_BIN = fileURLToPath(new URL('../../src/bin/multi-socket-client.js', import.meta.url));
+/** The programs as shipped: the bundles in dist/bin/ (dist/test/helpers/ -> dist/bin/). */
+export const SERVER_BIN = fileURLToPath(new URL('../../bin/multi-socket-server.js', import.meta.url));
+export const CLIENT_BIN = fileURLToPath(new URL('../../bin/multi-socket-client.js', import.meta.url));
 
 /** How long any single wait may take before the test fails; generous for a busy 2-core machine. */
 export const DEFAULT_TIMEOUT_MS = 8_000;
