@@ -143,23 +143,21 @@ interface Stoppable {
 interface StopSources {
   /** The first of these stops cleanly; a second means now. */
   readonly signals: readonly NodeJS.Signals[];
-  /** Signals that must not end this process. */
-  readonly ignored?: readonly NodeJS.Signals[];
   /** Other ways to be asked to stop: the primary's request, the crash-loop guard. */
   readonly requests?: (stop: (code: number, options: CloseOptions) => void) => void;
 }
 
 /** One worker of `--workers N`: stops when the primary says so, and on a SIGTERM of its own. */
 async function serveAsWorker(config: ServerConfig, workers: number, report: ServerEventSink): Promise<number> {
+  // Ctrl-C in a terminal signals the whole foreground process group, every worker with the
+  // primary. The primary alone decides: it asks each worker to drain, once, and a second Ctrl-C
+  // makes it kill them. Left to the default, SIGINT would kill every worker at once.
+  process.on('SIGINT', () => undefined);
   const worker = await startWorker(config, workers, report);
   // It could not listen: the primary reports why, once for the whole server.
   if (worker === undefined) return 1;
   const code = await serve(worker.server, report, {
     signals: ['SIGTERM'],
-    // Ctrl-C in a terminal signals the whole foreground process group, every worker with the
-    // primary. The primary alone decides: it asks each worker to drain, once, and a second
-    // Ctrl-C makes it kill them. Left to the default, SIGINT would kill every worker at once.
-    ignored: ['SIGINT'],
     requests: (stop) => worker.onStopRequest((options) => stop(0, options)),
   });
   await worker.flush();
@@ -185,7 +183,6 @@ function serve(server: Stoppable, report: ServerEventSink, sources: StopSources)
       resolve(signalExitCode(signal));
     };
     for (const signal of sources.signals) process.on(signal, onSignal);
-    for (const signal of sources.ignored ?? []) process.on(signal, () => undefined);
     sources.requests?.(stop);
     // The last resort, for what escaped every connection's own guard. A stray socket error
     // leaves nothing inconsistent and the server goes on; anything else may have, so the

@@ -15,7 +15,9 @@ const MAX_BUFFER_BYTES = 16 * 1024 * 1024;
  * within `maxWrite`, and every write here is whole lines, so each write is whole lines of at
  * most 4096 bytes: N processes' lines never interleave mid-line. (A single line longer than
  * that, a chunk of thousands of symbols in user, debug or json mode, is written as one write
- * and can be cut; nothing short of one writer could keep it whole.)
+ * and can be cut; nothing short of one writer could keep it whole.) Measured with 4 workers in
+ * user mode at full speed into a slow pipe reader: 64 KiB writes broke about 1,100 lines of
+ * 290,000, 4 KiB writes none of 600,000.
  */
 const MAX_WRITE_BYTES = 4096;
 
