@@ -85,21 +85,33 @@ export class ServerProcess {
     return user + system;
   }
 
-  /** CPU time used so far in user space and in the kernel, in seconds. */
+  /**
+   * CPU time used so far in user space and in the kernel, in seconds: the server's process and
+   * its children (the workers of `--workers`), added up.
+   */
   cpuSplit(): { user: number; system: number } {
-    const fields = readFileSync(`/proc/${this.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return { user: Number(fields[11]) / CLOCK_TICKS_PER_SECOND, system: Number(fields[12]) / CLOCK_TICKS_PER_SECOND };
+    let user = 0;
+    let system = 0;
+    for (const pid of processTree(this.pid)) {
+      const fields = statFields(pid);
+      user += Number(fields[11]) / CLOCK_TICKS_PER_SECOND;
+      system += Number(fields[12]) / CLOCK_TICKS_PER_SECOND;
+    }
+    return { user, system };
   }
 
-  /** Resident memory now, in bytes. */
+  /** Resident memory now, in bytes, of the server's process and its children. */
   rssBytes(): number {
-    const pages = Number(readFileSync(`/proc/${this.pid}/statm`, 'utf8').split(' ')[1]);
+    let pages = 0;
+    for (const pid of processTree(this.pid)) pages += Number(readIfThere(`/proc/${pid}/statm`).split(' ')[1] ?? 0);
     return pages * PAGE_KB * 1024;
   }
 
-  /** Open file descriptors, sockets included, so a leak shows. */
+  /** Open file descriptors of the server's process and its children, sockets included, so a leak shows. */
   openFiles(): number {
-    return readdirSync(`/proc/${this.pid}/fd`).length;
+    let files = 0;
+    for (const pid of processTree(this.pid)) files += readdirSync(`/proc/${pid}/fd`).length;
+    return files;
   }
 
   async metrics(): Promise<Metrics> {
@@ -122,6 +134,34 @@ export class ServerProcess {
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<Exit> {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
     return this.exited;
+  }
+}
+
+/** A process and all its descendants, found by their parent ids in /proc. */
+function processTree(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const parent = Number(statFields(Number(entry))[1]);
+    const siblings = children.get(parent) ?? [];
+    siblings.push(Number(entry));
+    children.set(parent, siblings);
+  }
+  const tree = [root];
+  for (let i = 0; i < tree.length; i++) tree.push(...(children.get(tree[i] as number) ?? []));
+  return tree;
+}
+
+/** The fields of /proc/PID/stat after the command name (state first); empty if the process is gone. */
+function statFields(pid: number): string[] {
+  return readIfThere(`/proc/${pid}/stat`).split(') ')[1]?.split(' ') ?? [];
+}
+
+function readIfThere(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
   }
 }
 
