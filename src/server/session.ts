@@ -105,10 +105,13 @@ export class Session {
     return this.#phase === Phase.closed;
   }
 
-  /** Tells the client the server is going away, then ends the connection. */
+  /**
+   * Tells the client the server is going away, then ends the connection. No grace timer of its
+   * own: the server's shutdown deadline (`--shutdown-timeout`) decides when to cut it off.
+   */
   shutdown(reason: string): void {
     if (this.#phase !== Phase.open) return;
-    this.#endWith(encodeServerFrame(MessageType.shutdown, Buffer.from(reason, 'latin1'), this.#lastSleep));
+    this.#endWith(encodeServerFrame(MessageType.shutdown, Buffer.from(reason, 'latin1'), this.#lastSleep), false);
   }
 
   /** Ends the connection at once, whatever is still queued. */
@@ -186,7 +189,9 @@ export class Session {
 
   #write(frame: Buffer): void {
     if (this.#socket.write(frame)) return;
-    if (this.#blockedAt !== undefined) return;
+    // write() also says false on a socket that is ended or destroyed (a peer that left):
+    // that is not a full buffer, and the close that follows does the cleaning up.
+    if (this.#blockedAt !== undefined || !this.#socket.writable) return;
     this.#blockedAt = performance.now();
     // Stop reading: a peer that does not read our answers must not make us queue more of them.
     this.#socket.pause();
@@ -287,14 +292,14 @@ export class Session {
     this.#endWith(encodeServerFrame(MessageType.error, errorContent(error), this.#lastSleep));
   }
 
-  #endWith(lastFrame: Buffer): void {
+  #endWith(lastFrame: Buffer, grace = true): void {
     this.#phase = Phase.closing;
     this.#clearSchedule();
     this.#stopFrameTimer();
     clearTimeout(this.#slowTimer);
     this.#slowTimer = undefined;
     this.#socket.end(lastFrame);
-    this.#graceTimer = setTimeout(Session.#graceOver, CLOSE_GRACE_MS, this);
+    if (grace) this.#graceTimer = setTimeout(Session.#graceOver, CLOSE_GRACE_MS, this);
   }
 
   #onEnd(): void {
