@@ -112,7 +112,7 @@ if (SOAK_SECONDS > 0) {
       soakSamples.push({
         seconds: Math.round(seconds),
         heapAfterGcMb: round1((m.get('multi_socket_heap_after_gc_bytes') ?? 0) / 1048576),
-        handles: m.get('nodejs_active_handles_total') ?? 0,
+        handles: m.get('multi_socket_active_resources') ?? 0,
         clients: m.get('multi_socket_clients') ?? 0,
         rssMb: round1(server.rssBytes() / 1048576),
       });
@@ -136,7 +136,7 @@ await Promise.all(bystanders.map((client) => client.close()));
 const exit = await server.stop('SIGTERM');
 
 const disturbed = bystanders.filter((client) => client.dropped || client.worstLatenessUs > DISTURBANCE_MS * 1000).length;
-const handlesBack = (after.get('nodejs_active_handles_total') ?? -1) === (baseline.get('nodejs_active_handles_total') ?? -2);
+const handlesBack = (after.get('multi_socket_active_resources') ?? -1) === (baseline.get('multi_socket_active_resources') ?? -2);
 const clientsBack = (after.get('multi_socket_clients') ?? -1) === BYSTANDERS;
 const filesBack = afterFiles === baselineFiles;
 const serverErrors = metricTotal(after, 'multi_socket_protocol_errors_total');
@@ -156,7 +156,7 @@ const results = {
   serverProtocolErrors: serverErrors,
   serverErrorsByCode: Object.fromEntries([...after].filter(([key]) => key.startsWith('multi_socket_protocol_errors_total')).map(([key, value]) => [key.replace(/.*code="([^"]+)".*/, '$1'), value])),
   peakRssMb: round1(peakRss / 1048576),
-  handles: { baseline: baseline.get('nodejs_active_handles_total'), after: after.get('nodejs_active_handles_total'), back: handlesBack },
+  handles: { baseline: baseline.get('multi_socket_active_resources'), after: after.get('multi_socket_active_resources'), back: handlesBack },
   clients: { baseline: BYSTANDERS, after: after.get('multi_socket_clients'), back: clientsBack },
   openFiles: { baseline: baselineFiles, after: afterFiles, back: filesBack },
   soak: soakSamples,

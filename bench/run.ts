@@ -130,6 +130,14 @@ function printScale(r: ScaleResult, title?: string): void {
     ['server CPU', r.serverCpuPercent === undefined ? 'n/a' : `${r.serverCpuPercent.toFixed(1)} % of one core, ${r.serverCpuUsPerChunk?.toFixed(1) ?? 'n/a'} us per chunk, ${Math.round((r.serverCpuSystemShare ?? 0) * 100)} % of it in the kernel`],
     ['server RSS', r.serverRssMb === undefined ? 'n/a' : `${r.serverRssMb.toFixed(1)} MB (idle ${r.serverIdleRssMb?.toFixed(1) ?? '?'} MB), ${r.rssPerClientKb?.toFixed(2) ?? '?'} KB per client`],
     ['server log lines', String(r.serverLogLines ?? 'n/a')],
+    [
+      'server GC during the hold',
+      r.gc === undefined
+        ? 'n/a'
+        : Object.entries(r.gc)
+            .map(([kind, g]) => `${kind} ${g.count} (${g.totalMs} ms, longest > ${g.maxMs} ms)`)
+            .join(', ') || 'none',
+    ],
     ['statistics answers checked / wrong', `${r.answersChecked} / ${r.answersWrong}`],
     ['bad chunks, dropped, connect failures', `${r.badChunks}, ${r.dropped}, ${r.connectFailures}`],
   ]);

@@ -7,7 +7,7 @@ import { BARE_SERVER_BIN, histogramDelta, metricTotal, ServerProcess, type Metri
 
 const WORKER = fileURLToPath(new URL('../lib/load-worker.js', import.meta.url));
 /** Sockets one generator process holds at most: under `ulimit -n` 20,000 with room to spare. */
-const CLIENTS_PER_PROCESS = 15_000;
+const CLIENTS_PER_PROCESS = Number(process.env.BENCH_CLIENTS_PER_PROCESS ?? 15_000);
 const DEFAULT_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
 export interface ScaleOptions {
@@ -54,6 +54,8 @@ export interface ScaleResult {
   readonly serverIdleRssMb: number | undefined;
   readonly rssPerClientKb: number | undefined;
   readonly serverLogLines: number | undefined;
+  /** The server's garbage collections during the hold, by kind: how many, their total, the longest (a bucket bound). */
+  readonly gc: Readonly<Record<string, { count: number; totalMs: number; maxMs: number }>> | undefined;
   readonly answersChecked: number;
   readonly answersWrong: number;
   readonly badChunks: number;
@@ -194,6 +196,7 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
     serverIdleRssMb: idleRss === undefined ? undefined : round(idleRss / 1048576),
     rssPerClientKb: rss === undefined || idleRss === undefined || clientsHeld === 0 ? undefined : round((rss - idleRss) / 1024 / clientsHeld),
     serverLogLines: logLines,
+    gc: after === undefined ? undefined : gcDelta(before, after),
     answersChecked: hold.answersChecked,
     answersWrong: hold.answersWrong + ramp.answersWrong,
     badChunks: hold.badChunks + ramp.badChunks,
@@ -224,4 +227,24 @@ function fmt(value: number): string {
 /** The server's metrics, when it serves them (the bare yardstick does not). */
 async function metricsOf(server: ServerProcess | undefined): Promise<Metrics | undefined> {
   return server?.metricsUrl === undefined ? undefined : server.metrics();
+}
+
+/** GC pauses between two scrapes, from prom-client's nodejs_gc_duration_seconds histogram. */
+function gcDelta(before: Metrics | undefined, after: Metrics): Record<string, { count: number; totalMs: number; maxMs: number }> {
+  const kinds: Record<string, { count: number; totalMs: number; maxMs: number }> = {};
+  for (const kind of ['minor', 'major', 'incremental', 'weakcb']) {
+    const name = 'nodejs_gc_duration_seconds';
+    const count = (after.get(`${name}_count{kind="${kind}"}`) ?? 0) - (before?.get(`${name}_count{kind="${kind}"}`) ?? 0);
+    if (count === 0) continue;
+    const totalMs = ((after.get(`${name}_sum{kind="${kind}"}`) ?? 0) - (before?.get(`${name}_sum{kind="${kind}"}`) ?? 0)) * 1000;
+    let maxMs = 0;
+    for (const [key, value] of after) {
+      const match = new RegExp(`^${name}_bucket\\{le="([^"]+)",kind="${kind}"\\}$`).exec(key);
+      if (match === null || match[1] === '+Inf') continue;
+      const inBucketOrBelow = value - (before?.get(key) ?? 0);
+      if (inBucketOrBelow < count && Number(match[1]) * 1000 > maxMs) maxMs = Number(match[1]) * 1000;
+    }
+    kinds[kind] = { count, totalMs: Math.round(totalMs * 10) / 10, maxMs };
+  }
+  return kinds;
 }
