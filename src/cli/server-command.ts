@@ -118,7 +118,9 @@ export const serverCommand: Command = {
       if (text !== undefined) printer.line(text);
     };
     try {
-      if (workers === 1) return await serve(await startServer(config, report), report, { signals: STOP_SIGNALS });
+      if (workers === 1) {
+        return await serve(await startServer(config, report, { chunkEvents: config.mode !== 'quiet' }), report, { signals: STOP_SIGNALS });
+      }
       if (isClusterWorker()) return await serveAsWorker(config, workers, report);
       const running = await startCluster(config, workers, report, reportCluster);
       return await serve(running, report, {

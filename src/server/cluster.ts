@@ -415,7 +415,6 @@ export async function startWorker(config: ServerConfig, workers: number, report:
   });
 
   const sink: ServerEventSink = (event) => {
-    stats?.record(event);
     switch (event.type) {
       case 'listening':
         send({ type: LISTENING, port: event.port, family: event.family });
@@ -432,7 +431,7 @@ export async function startWorker(config: ServerConfig, workers: number, report:
   };
 
   try {
-    server = await startServer(workerConfig(config, workers, port), sink);
+    server = await startServer(workerConfig(config, workers, port), sink, { stats, chunkEvents: config.mode !== 'quiet' });
   } catch (error) {
     send({ type: FAILED, message: error instanceof Error ? error.message : String(error) });
     await flush();

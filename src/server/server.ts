@@ -33,10 +33,20 @@ export interface RunningServer {
   close(options?: CloseOptions): Promise<void>;
 }
 
+export interface StartOptions {
+  /** Where the counters go: a caller that serves them itself (a cluster worker) passes its own. */
+  readonly stats?: ServerStats;
+  /**
+   * Whether to emit an event per chunk ('chunk', 'scheduled'): the bulk of all events, so an
+   * output that shows none of them (quiet mode) saves the server building them.
+   */
+  readonly chunkEvents?: boolean;
+}
+
 /** Starts listening; resolves once the socket is bound, rejects if it cannot be. */
-export async function startServer(config: ServerConfig, sink: ServerEventSink): Promise<RunningServer> {
+export async function startServer(config: ServerConfig, sink: ServerEventSink, options: StartOptions = {}): Promise<RunningServer> {
   const sessions = new Set<Session>();
-  const stats = new ServerStats();
+  const stats = options.stats ?? new ServerStats();
   const emit: ServerEventSink = (event) => {
     stats.record(event);
     sink(event);
@@ -63,6 +73,8 @@ export async function startServer(config: ServerConfig, sink: ServerEventSink): 
     const session = new Session(socket, peer, {
       config,
       scheduler,
+      stats,
+      chunkEvents: options.chunkEvents ?? true,
       generator,
       emit,
       onClosed: (done) => {

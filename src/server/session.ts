@@ -9,12 +9,15 @@ import { DeliveryCounter } from './delivery-counter.js';
 import type { Peer, ServerEventSink } from './events.js';
 import type { SymbolGenerator } from './generator.js';
 import type { Scheduler, Slot } from './scheduler.js';
+import type { ServerStats } from './stats.js';
 
 /** How long a peer we are closing on gets to read our last frame before its socket is destroyed. */
 export const CLOSE_GRACE_MS = 1_000;
 /** With `--interval 0-0`, frames joined into one write: one syscall for many small frames. */
 const BURST_FRAMES = 64;
 const BURST_BYTES = 64 * 1024;
+/** With `--interval 0-0`, what one client may write in one turn of the loop before the others get theirs. */
+const TURN_BYTES = 1024 * 1024;
 
 /** The session a socket belongs to, so that one set of listeners serves every socket. */
 const SESSION = Symbol('session');
@@ -37,6 +40,9 @@ export interface SessionContext {
   readonly config: ServerConfig;
   /** The server's one timer for every connection's chunks. */
   readonly scheduler: Scheduler;
+  readonly stats: ServerStats;
+  /** Whether to emit 'chunk' and 'scheduled' events (see StartOptions). */
+  readonly chunkEvents: boolean;
   readonly generator: SymbolGenerator;
   readonly emit: ServerEventSink;
   readonly onClosed: (session: Session) => void;
@@ -125,7 +131,7 @@ export class Session {
     const wait = this.#context.generator.nextWait();
     this.#nextWait = wait.seconds;
     this.#dueAt = performance.now() + wait.ms;
-    this.#context.emit({ type: 'scheduled', peer: this.peer, wait });
+    if (this.#context.chunkEvents) this.#context.emit({ type: 'scheduled', peer: this.peer, wait });
     this.#arm(wait.ms);
   }
 
@@ -145,44 +151,51 @@ export class Session {
   }
 
   /**
-   * Sends the chunk that is due, and with `--interval 0-0` the ones after it too, joined into
-   * one write until the burst is full or the socket pushes back.
+   * Sends the chunk that is due. With `--interval 0-0` it goes on: frames joined into bursts,
+   * one write each, for as long as the socket takes them and this turn's budget lasts, then
+   * the loop gets a turn (other clients, timers) before the next burst.
    */
   #sendChunks(): void {
-    const frames: Buffer[] = [];
-    let bytes = 0;
-    do {
-      this.#lastSleep = this.#nextWait;
-      const lateMs = performance.now() - this.#dueAt;
-      const chunk = this.#context.generator.nextChunk();
-      const frame = encodeServerFrame(MessageType.symbols, chunk, this.#lastSleep);
-      frames.push(frame);
-      bytes += frame.length;
-      this.#counter.add(chunk.length);
-      this.#chunks++;
-      this.#context.emit({
-        type: 'chunk',
-        peer: this.peer,
-        content: chunk,
-        sleepTime: this.#lastSleep,
-        frameBytes: frame.length,
-        lateMs,
-      });
-      const wait = this.#context.generator.nextWait();
-      this.#nextWait = wait.seconds;
-      this.#dueAt = performance.now() + wait.ms;
-      if (wait.ms > 0 || frames.length >= BURST_FRAMES || bytes >= BURST_BYTES) {
-        this.#write(frames.length === 1 ? (frames[0] as Buffer) : Buffer.concat(frames, bytes));
-        if (this.#phase !== Phase.open) return;
-        this.#context.emit({ type: 'scheduled', peer: this.peer, wait });
-        if (this.#socket.writableNeedDrain && wait.ms === 0) {
-          this.#chunkOwed = true;
-        } else {
-          this.#arm(wait.ms);
+    const { generator, stats, chunkEvents } = this.#context;
+    let turnBytes = 0;
+    for (;;) {
+      const frames: Buffer[] = [];
+      let bytes = 0;
+      let wait;
+      do {
+        this.#lastSleep = this.#nextWait;
+        const lateMs = performance.now() - this.#dueAt;
+        const chunk = generator.nextChunk();
+        const frame = encodeServerFrame(MessageType.symbols, chunk, this.#lastSleep);
+        frames.push(frame);
+        bytes += frame.length;
+        this.#counter.add(chunk.length);
+        this.#chunks++;
+        stats.chunkSent(chunk.length, lateMs);
+        if (chunkEvents) {
+          this.#context.emit({ type: 'chunk', peer: this.peer, content: chunk, sleepTime: this.#lastSleep, frameBytes: frame.length, lateMs });
         }
+        wait = generator.nextWait();
+        this.#nextWait = wait.seconds;
+        this.#dueAt = performance.now() + wait.ms;
+      } while (wait.ms === 0 && frames.length < BURST_FRAMES && bytes < BURST_BYTES);
+      this.#write(frames.length === 1 ? (frames[0] as Buffer) : Buffer.concat(frames, bytes));
+      if (this.#phase !== Phase.open) return;
+      if (chunkEvents) this.#context.emit({ type: 'scheduled', peer: this.peer, wait });
+      turnBytes += bytes;
+      if (wait.ms > 0) {
+        this.#arm(wait.ms);
         return;
       }
-    } while (this.#phase === Phase.open);
+      if (this.#socket.writableNeedDrain) {
+        this.#chunkOwed = true;
+        return;
+      }
+      if (turnBytes >= TURN_BYTES) {
+        this.#arm(0);
+        return;
+      }
+    }
   }
 
   // ---- writing, with backpressure -----------------------------------------------------------
