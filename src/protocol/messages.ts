@@ -36,24 +36,32 @@ export function parseStatistics(content: Buffer): number | undefined {
 const serverHeaders = new Map<string, Buffer>();
 const MAX_CACHED_HEADERS = 4096;
 
-/** A server frame; `sleepTime` is the wait before it, in seconds, as the original reports it. */
-export function encodeServerFrame(type: MessageType, content: Uint8Array, sleepTime: number): Buffer {
-  const key = `${type} ${content.length} ${sleepTime}`;
-  let header = serverHeaders.get(key);
-  if (header === undefined) {
-    header = encodePrefixedHeader({
+/**
+ * The prefix and header of a server frame, cached: what a frame needs before its content.
+ * The session writes chunk frames straight into one buffer with it, a burst at a time.
+ */
+export function serverFrameHead(type: MessageType, contentLength: number, sleepTime: number): Buffer {
+  const key = `${type} ${contentLength} ${sleepTime}`;
+  let head = serverHeaders.get(key);
+  if (head === undefined) {
+    head = encodePrefixedHeader({
       byteorder: BYTE_ORDER,
       'content-type': SERVER_CONTENT_TYPE,
       'content-encoding': CONTENT_ENCODING,
-      'content-length': content.length,
+      'content-length': contentLength,
       sleep_time: sleepTime,
       'message-type': type,
     });
     // Fractional intervals make many distinct waits: keep the cache bounded.
     if (serverHeaders.size >= MAX_CACHED_HEADERS) serverHeaders.clear();
-    serverHeaders.set(key, header);
+    serverHeaders.set(key, head);
   }
-  return joinFrame(header, content);
+  return head;
+}
+
+/** A server frame; `sleepTime` is the wait before it, in seconds, as the original reports it. */
+export function encodeServerFrame(type: MessageType, content: Uint8Array, sleepTime: number): Buffer {
+  return joinFrame(serverFrameHead(type, content.length, sleepTime), content);
 }
 
 export function encodeClientRequest(request: string = STATISTICS_REQUEST): Buffer {

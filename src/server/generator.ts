@@ -54,9 +54,19 @@ export class SymbolGenerator {
 
   /** The next chunk: between chars.min and chars.max symbols of the alphabet. */
   nextChunk(): Buffer {
-    const chunk = Buffer.allocUnsafe(uniformInt(this.#rng, this.#chars.min, this.#chars.max));
-    this.#symbols.fill(chunk);
+    const chunk = Buffer.allocUnsafe(this.nextLength());
+    this.fill(chunk, 0, chunk.length);
     return chunk;
+  }
+
+  /** The next chunk's length; its symbols come from `fill`, written straight into a frame. */
+  nextLength(): number {
+    return uniformInt(this.#rng, this.#chars.min, this.#chars.max);
+  }
+
+  /** Writes random symbols into `out` from `start` up to `end`. */
+  fill(out: Buffer, start: number, end: number): void {
+    this.#symbols.fill(out, start, end);
   }
 
   /** The next wait: whole seconds when both bounds are whole (the original's 1..5), else milliseconds. */
@@ -101,19 +111,19 @@ export class SymbolStream {
     if ((this.#s0 | this.#s1 | this.#s2 | this.#s3) === 0) this.#s0 = 1;
   }
 
-  fill(out: Buffer): void {
+  fill(out: Buffer, start: number, end: number): void {
     const pairs = this.#pairs;
     const alphabet = this.#alphabet;
     const size = alphabet.length;
     const bits = this.#bits;
     const mask = this.#mask;
     const draws = this.#drawsPerWord;
-    const n = out.length;
+    const n = end;
     let s0 = this.#s0;
     let s1 = this.#s1;
     let s2 = this.#s2;
     let s3 = this.#s3;
-    let i = 0;
+    let i = start;
     while (i < n) {
       // xoshiro128**: result = rotl(s1 * 5, 7) * 9, then the state update.
       const m = Math.imul(s1, 5);

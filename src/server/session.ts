@@ -3,11 +3,11 @@ import { performance } from 'node:perf_hooks';
 import { FrameDecoder } from '../protocol/decoder.js';
 import { ErrorCode, ProtocolError, UnknownRequestError } from '../protocol/errors.js';
 import { CLIENT_HEADER_KEYS, MessageType, type Frame } from '../protocol/frame.js';
-import { encodeServerFrame, isStatisticsRequest, statisticsText } from '../protocol/messages.js';
+import { encodeServerFrame, isStatisticsRequest, serverFrameHead, statisticsText } from '../protocol/messages.js';
 import type { ServerConfig } from './config.js';
 import { DeliveryCounter } from './delivery-counter.js';
 import type { Peer, ServerEventSink } from './events.js';
-import type { SymbolGenerator } from './generator.js';
+import type { SymbolGenerator, Wait } from './generator.js';
 import type { Scheduler, Slot } from './scheduler.js';
 import type { ServerStats } from './stats.js';
 
@@ -18,6 +18,8 @@ const BURST_FRAMES = 64;
 const BURST_BYTES = 64 * 1024;
 /** With `--interval 0-0`, what one client may write in one turn of the loop before the others get theirs. */
 const TURN_BYTES = 1024 * 1024;
+/** More than any chunk frame's prefix and header take. */
+const MAX_HEAD_BYTES = 512;
 
 /** The session a socket belongs to, so that one set of listeners serves every socket. */
 const SESSION = Symbol('session');
@@ -159,30 +161,40 @@ export class Session {
     const { generator, stats, chunkEvents } = this.#context;
     let turnBytes = 0;
     for (;;) {
-      const frames: Buffer[] = [];
-      let bytes = 0;
-      let wait;
+      // One clock reading per burst: within a burst every chunk is due now.
+      const now = performance.now();
+      let burst: Buffer | undefined;
+      let at = 0;
+      let frames = 0;
+      let wait: Wait;
       do {
         this.#lastSleep = this.#nextWait;
-        const lateMs = performance.now() - this.#dueAt;
-        const chunk = generator.nextChunk();
-        const frame = encodeServerFrame(MessageType.symbols, chunk, this.#lastSleep);
-        frames.push(frame);
-        bytes += frame.length;
-        this.#counter.add(chunk.length);
-        this.#chunks++;
-        stats.chunkSent(chunk.length, lateMs);
-        if (chunkEvents) {
-          this.#context.emit({ type: 'chunk', peer: this.peer, content: chunk, sleepTime: this.#lastSleep, frameBytes: frame.length, lateMs });
-        }
+        const lateMs = now - this.#dueAt;
+        const length = generator.nextLength();
         wait = generator.nextWait();
+        const head = serverFrameHead(MessageType.symbols, length, this.#lastSleep);
+        const size = head.length + length;
+        // A chunk followed by a wait (the usual case) gets a buffer of its own size; a burst,
+        // one buffer for all its frames, written in place: no buffer per frame, no copying.
+        burst ??= Buffer.allocUnsafe(wait.ms > 0 ? size : this.#burstCapacity);
+        head.copy(burst, at);
+        generator.fill(burst, at + head.length, at + size);
+        if (chunkEvents) {
+          const content = burst.subarray(at + head.length, at + size);
+          this.#context.emit({ type: 'chunk', peer: this.peer, content, sleepTime: this.#lastSleep, frameBytes: size, lateMs });
+        }
+        at += size;
+        frames++;
+        this.#counter.add(length);
+        this.#chunks++;
+        stats.chunkSent(length, lateMs);
         this.#nextWait = wait.seconds;
-        this.#dueAt = performance.now() + wait.ms;
-      } while (wait.ms === 0 && frames.length < BURST_FRAMES && bytes < BURST_BYTES);
-      this.#write(frames.length === 1 ? (frames[0] as Buffer) : Buffer.concat(frames, bytes));
+        this.#dueAt = now + wait.ms;
+      } while (wait.ms === 0 && frames < BURST_FRAMES && at < BURST_BYTES);
+      this.#write(at === burst.length ? burst : burst.subarray(0, at));
       if (this.#phase !== Phase.open) return;
       if (chunkEvents) this.#context.emit({ type: 'scheduled', peer: this.peer, wait });
-      turnBytes += bytes;
+      turnBytes += at;
       if (wait.ms > 0) {
         this.#arm(wait.ms);
         return;
@@ -196,6 +208,11 @@ export class Session {
         return;
       }
     }
+  }
+
+  /** A burst holds BURST_BYTES and then one more frame of the largest size configured. */
+  get #burstCapacity(): number {
+    return BURST_BYTES + this.#context.config.chars.max + MAX_HEAD_BYTES;
   }
 
   // ---- writing, with backpressure -----------------------------------------------------------
