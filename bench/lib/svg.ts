@@ -20,7 +20,7 @@ export function rampChart(samples: readonly RampSample[]): string {
   const yLate = (ms: number): number => top + plotH - (ms / maxLate) * plotH;
   const yRss = (mb: number): number => top + plotH - (mb / maxRss) * plotH;
   const line = (points: readonly [number, number][], color: string, dash = ''): string =>
-    `<polyline fill="none" stroke="${color}" stroke-width="2" ${dash === '' ? '' : `stroke-dasharray="${dash}" `}points="${points.map(([px, py]) => `${px.toFixed(1)},${py.toFixed(1)}`).join(' ')}"/>`;
+    `<polyline fill="none" stroke="${color}" stroke-width="2" stroke-linejoin="round" ${dash === '' ? '' : `stroke-dasharray="${dash}" `}points="${points.map(([px, py]) => `${px.toFixed(1)},${py.toFixed(1)}`).join(' ')}"/>`;
   const ticks = [0, 0.25, 0.5, 0.75, 1];
   const grid = ticks
     .map((t) => {
