@@ -54,10 +54,11 @@ export interface SessionContext {
  * One client connection: its schedule of chunks, its statistics counter, its decoder, and the
  * defences that keep one peer's behaviour its own problem.
  *
- * Nothing here blocks: the schedule is a timer per connection, so one client's wait never
- * delays another. Writes respect backpressure: while the socket's buffer is full the schedule
- * holds its next chunk and reading stops, so the bytes queued per client stay bounded by the
- * high-water mark plus one frame.
+ * Nothing here blocks: each connection's schedule is its own slot in the server's timer heap,
+ * so one client's wait never delays another. Writes respect backpressure: while the socket's
+ * buffer is full the schedule holds its next chunk and reading stops, so the bytes queued per
+ * client stay bounded by the high-water mark plus one write (a frame, or one burst of them
+ * with `--interval 0-0`).
  */
 export class Session {
   readonly peer: Peer;
