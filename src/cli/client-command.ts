@@ -79,13 +79,7 @@ export const clientCommand: Command = {
     const config = clientConfigFrom(line);
     // A reader that stops reading (`| head -3`) ends the session quietly.
     const printer = new Printer(1, () => client.stop(0));
-    const client = runClient(config, {
-      stdin: process.stdin,
-      emit: (event) => {
-        const text = clientLine(config.mode, event);
-        if (text !== undefined) printer.line(text);
-      },
-    });
+    const client = runClient(config, { stdin: process.stdin, emit: printer.sink(clientLine, config.mode) });
     for (const signal of STOP_SIGNALS) process.on(signal, () => client.stop(signalExitCode(signal)));
     const code = await client.done;
     await printer.drain();

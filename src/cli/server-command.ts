@@ -109,14 +109,8 @@ export const serverCommand: Command = {
     const config = serverConfigFrom(line);
     const workers = workersFrom(line);
     const printer = new Printer(1);
-    const report: ServerEventSink = (event) => {
-      const text = serverLine(config.mode, event);
-      if (text !== undefined) printer.line(text);
-    };
-    const reportCluster: ClusterEventSink = (event) => {
-      const text = clusterLine(config.mode, event);
-      if (text !== undefined) printer.line(text);
-    };
+    const report: ServerEventSink = printer.sink(serverLine, config.mode);
+    const reportCluster: ClusterEventSink = printer.sink(clusterLine, config.mode);
     try {
       if (workers === 1) {
         return await serve(await startServer(config, report, { chunkEvents: config.mode !== 'quiet' }), report, { signals: STOP_SIGNALS });

@@ -1,4 +1,5 @@
 import sonicBoom from 'sonic-boom';
+import type { Mode } from './mode.js';
 
 // A CommonJS package: its class is a property of the default export, at run time and in its types.
 const { SonicBoom } = sonicBoom;
@@ -57,6 +58,14 @@ export class Printer {
   /** Lines dropped because the reader fell too far behind. */
   get dropped(): number {
     return this.#dropped;
+  }
+
+  /** An event sink printing each event as `format` shows it in `mode` (nothing when it shows none). */
+  sink<Event>(format: (mode: Mode, event: Event) => string | undefined, mode: Mode): (event: Event) => void {
+    return (event) => {
+      const text = format(mode, event);
+      if (text !== undefined) this.line(text);
+    };
   }
 
   line(text: string): void {
