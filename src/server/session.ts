@@ -381,40 +381,32 @@ export class Session {
   // connection only. It is reported and the socket destroyed, and no exception reaches the
   // process, where it would take every other client down with it.
 
-  static #socketData(this: Socket, data: Buffer): void {
-    const session = (this as SessionSocket)[SESSION];
+  static #guard<A>(session: Session, handler: (this: Session, arg: A) => void, arg: A): void {
     try {
-      session.#onData(data);
+      handler.call(session, arg);
     } catch (error) {
       session.#internalError(error);
     }
+  }
+
+  static #socketData(this: Socket, data: Buffer): void {
+    const session = (this as SessionSocket)[SESSION];
+    Session.#guard(session, session.#onData, data);
   }
 
   static #socketDrain(this: Socket): void {
     const session = (this as SessionSocket)[SESSION];
-    try {
-      session.#onDrain();
-    } catch (error) {
-      session.#internalError(error);
-    }
+    Session.#guard(session, session.#onDrain, undefined);
   }
 
   static #socketEnd(this: Socket): void {
     const session = (this as SessionSocket)[SESSION];
-    try {
-      session.#onEnd();
-    } catch (error) {
-      session.#internalError(error);
-    }
+    Session.#guard(session, session.#onEnd, undefined);
   }
 
-  static #socketError(this: Socket, socketError: NodeJS.ErrnoException): void {
+  static #socketError(this: Socket, error: NodeJS.ErrnoException): void {
     const session = (this as SessionSocket)[SESSION];
-    try {
-      session.#onError(socketError);
-    } catch (error) {
-      session.#internalError(error);
-    }
+    Session.#guard(session, session.#onError, error);
   }
 
   static #socketClose(this: Socket): void {
@@ -426,27 +418,15 @@ export class Session {
   }
 
   static #immediateDue(session: Session): void {
-    try {
-      session.#onDue();
-    } catch (error) {
-      session.#internalError(error);
-    }
+    Session.#guard(session, session.#onDue, undefined);
   }
 
   static #slowConsumerTimer(session: Session): void {
-    try {
-      session.#onSlowConsumer();
-    } catch (error) {
-      session.#internalError(error);
-    }
+    Session.#guard(session, session.#onSlowConsumer, undefined);
   }
 
   static #frameTimeoutTimer(session: Session): void {
-    try {
-      session.#onFrameTimeout();
-    } catch (error) {
-      session.#internalError(error);
-    }
+    Session.#guard(session, session.#onFrameTimeout, undefined);
   }
 
   static #graceOver(session: Session): void {
