@@ -51,15 +51,6 @@ export class Printer {
     });
   }
 
-  get broken(): boolean {
-    return this.#broken;
-  }
-
-  /** Lines dropped because the reader fell too far behind. */
-  get dropped(): number {
-    return this.#dropped;
-  }
-
   /** An event sink printing each event as `format` shows it in `mode` (nothing when it shows none). */
   sink<Event>(format: (mode: Mode, event: Event) => string | undefined, mode: Mode): (event: Event) => void {
     return (event) => {
@@ -73,8 +64,15 @@ export class Printer {
     this.#out.write(`${text}\n`);
   }
 
-  /** Resolves once everything printed so far is written; call before the program ends. */
+  /**
+   * Resolves once everything printed so far is written; call before the program ends. Lines
+   * dropped on the way are owned up to on stderr, so a short log is never mistaken for a quiet run.
+   */
   drain(): Promise<void> {
+    if (this.#dropped > 0) {
+      process.stderr.write(`${this.#dropped} output lines dropped: the reader of stdout fell more than ${MAX_BUFFER_BYTES / 1048576} MiB behind\n`);
+      this.#dropped = 0;
+    }
     if (this.#broken) return Promise.resolve();
     return new Promise((resolve) => {
       this.#out.flush((error?: NodeJS.ErrnoException) => {
