@@ -166,10 +166,6 @@ export class CheckingClient {
     });
   }
 
-  get open(): boolean {
-    return this.#open;
-  }
-
   /** Asks for statistics; the answer is checked when it comes. */
   requestStatistics(): void {
     if (!this.#open) return;

@@ -29,10 +29,6 @@ export class Scheduler {
   /** Set while due slots run: they reschedule themselves, and the timer is armed once after. */
   #firing = false;
 
-  get size(): number {
-    return this.#heap.length;
-  }
-
   /** Schedules (or reschedules) `slot` to fire `delayMs` from now. */
   schedule(slot: Slot, delayMs: number): void {
     slot.due = performance.now() + delayMs;

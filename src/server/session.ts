@@ -110,10 +110,6 @@ export class Session {
     this.#schedule();
   }
 
-  get closed(): boolean {
-    return this.#phase === Phase.closed;
-  }
-
   /**
    * Tells the client the server is going away, then ends the connection. No grace timer of its
    * own: the server's shutdown deadline (`--shutdown-timeout`) decides when to cut it off.
