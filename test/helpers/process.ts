@@ -256,7 +256,8 @@ export class PtyProc extends Proc {
     this.pid = this.pty.pid;
     this.pty.onData((data) => this.out.push(data));
     this.pty.onExit(({ exitCode, signal }) => {
-      // node-pty reports the exit only once the terminal's output is read to its end.
+      // node-pty can report the exit before the last output is read: a test that needs the
+      // last line has the program wait for the test before ending (see interactive-client).
       this.settle({ code: exitCode, signal: signal === undefined || signal === 0 ? null : signalName(signal) });
       this.out.end();
     });
