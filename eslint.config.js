@@ -2,6 +2,54 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+// Built-ins are imported with the `node:` prefix so they can never be shadowed by a package.
+const NODE_PREFIX = {
+  regex: '^(assert|buffer|child_process|cluster|crypto|dns|events|fs|net|os|path|process|readline|stream|timers|tty|url|util|worker_threads|test)(/.*)?$',
+  message: 'Import Node.js built-ins with the node: prefix.',
+};
+
+/**
+ * The folders of src/ in layers, each importing only from the layers below it: the protocol
+ * (bytes on the wire, no I/O) at the bottom, then the transports, then the server and the client
+ * (which know nothing of each other), then the output that formats their events, then the
+ * command line, then the entry points. An import upwards or sideways is a lint error.
+ */
+const LAYERS = [
+  ['protocol'],
+  ['transport'],
+  ['server', 'client'],
+  ['output'],
+  ['cli'],
+  ['bin'],
+];
+
+function layerRules() {
+  const all = LAYERS.flat();
+  return LAYERS.flatMap((layer, level) => {
+    const below = new Set(LAYERS.slice(0, level).flat());
+    return layer.map((folder) => {
+      const forbidden = all.filter((other) => other !== folder && !below.has(other));
+      return {
+        files: [`src/${folder}/**/*.ts`],
+        rules: {
+          'no-restricted-imports': [
+            'error',
+            {
+              patterns: [
+                NODE_PREFIX,
+                {
+                  regex: `^(\\.\\./)+(${forbidden.join('|')}|test|bench)/`,
+                  message: `src/${folder} may import only from ${[...below].map((name) => `src/${name}`).join(', ') || 'itself'}: see the layers in eslint.config.js.`,
+                },
+              ],
+            },
+          ],
+        },
+      };
+    });
+  });
+}
+
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'bench/results/'] },
   js.configs.recommended,
@@ -11,18 +59,7 @@ export default tseslint.config(
       parserOptions: { projectService: { allowDefaultProject: ['eslint.config.js', 'scripts/*.mjs'] }, tsconfigRootDir: import.meta.dirname },
     },
     rules: {
-      // Built-ins are imported with the `node:` prefix so they can never be shadowed by a package.
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              regex: '^(assert|buffer|child_process|cluster|crypto|dns|events|fs|net|os|path|process|readline|stream|timers|tty|url|util|worker_threads|test)(/.*)?$',
-              message: 'Import Node.js built-ins with the node: prefix.',
-            },
-          ],
-        },
-      ],
+      'no-restricted-imports': ['error', { patterns: [NODE_PREFIX] }],
       '@typescript-eslint/consistent-type-imports': 'error',
       // node:test's describe/it/test return promises the runner itself awaits.
       '@typescript-eslint/no-floating-promises': [
@@ -32,6 +69,7 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
   },
+  ...layerRules(),
   {
     // Only the CLI wrapper decides the exit code and ends the process.
     files: ['src/**/*.ts'],

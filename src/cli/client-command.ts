@@ -1,8 +1,9 @@
 import { runClient } from '../client/client.js';
 import { DEFAULT_CLIENT_CONFIG as D, DEFAULT_RECONNECT as R, type ClientConfig } from '../client/config.js';
 import { clientLine } from '../output/client-lines.js';
+import { DEFAULT_MODE } from '../output/mode.js';
 import { Printer } from '../output/printer.js';
-import { MAX_CHUNK_LENGTH } from '../server/config.js';
+import { MAX_CHUNK_LENGTH } from '../protocol/defaults.js';
 import { parseCommandLine, printHelpOrVersion, stringValue, type CommandLine } from './command-line.js';
 import { signalExitCode, type Command } from './run-cli.js';
 import { parseInteger, parseRange, UsageError } from './values.js';
@@ -16,7 +17,7 @@ With stdin not a terminal, the same letters are read from it: printf 'ss' | mult
 arguments (optional, in this order):
   host                       server address (default: ${D.host})
   port                       server port (default: ${D.port})
-  mode                       user, debug, quiet or json (default: ${D.mode})
+  mode                       user, debug, quiet or json (default: ${DEFAULT_MODE})
 
 options:
   --max-header BYTES         largest header accepted from the server (default: ${D.maxHeaderLength})
@@ -53,7 +54,6 @@ export function clientConfigFrom(line: CommandLine): ClientConfig {
   return {
     host: line.host,
     port: line.port,
-    mode: line.mode,
     maxHeaderLength: header === undefined ? D.maxHeaderLength : parseInteger('--max-header', header, 16, 0xffff),
     maxContentLength: content === undefined ? D.maxContentLength : parseInteger('--max-content', content, 1, 16 * MAX_CHUNK_LENGTH),
     reconnect:
@@ -79,7 +79,7 @@ export const clientCommand: Command = {
     const config = clientConfigFrom(line);
     // A reader that stops reading (`| head -3`) ends the session quietly.
     const printer = new Printer(1, () => client.stop(0));
-    const client = runClient(config, { stdin: process.stdin, emit: printer.sink(clientLine, config.mode) });
+    const client = runClient(config, { stdin: process.stdin, emit: printer.sink(clientLine, line.mode) });
     for (const signal of STOP_SIGNALS) process.on(signal, () => client.stop(signalExitCode(signal)));
     const code = await client.done;
     await printer.drain();

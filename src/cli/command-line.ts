@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { DEFAULT_HOST, DEFAULT_PORT } from '../server/config.js';
-import type { Mode } from '../output/mode.js';
+import { DEFAULT_HOST, DEFAULT_PORT } from '../protocol/defaults.js';
+import { DEFAULT_MODE, type Mode } from '../output/mode.js';
 import { parseHost, parseMode, parsePort, UsageError } from './values.js';
 
 type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
@@ -34,14 +34,14 @@ export function parseCommandLine(argv: readonly string[], options: OptionsConfig
   }
   const { values, positionals } = parsed;
   if (values['help'] === true || values['version'] === true) {
-    return { host: DEFAULT_HOST, port: DEFAULT_PORT, mode: 'user', help: values['help'] === true, version: values['version'] === true, values };
+    return { host: DEFAULT_HOST, port: DEFAULT_PORT, mode: DEFAULT_MODE, help: values['help'] === true, version: values['version'] === true, values };
   }
   if (positionals.length > 3) throw new UsageError(`unexpected argument '${positionals[3] ?? ''}': at most <host> <port> <mode>`);
   const [host, port, mode] = positionals;
   return {
     host: host === undefined ? DEFAULT_HOST : parseHost(host),
     port: port === undefined ? DEFAULT_PORT : parsePort(port),
-    mode: mode === undefined ? 'user' : parseMode(mode),
+    mode: mode === undefined ? DEFAULT_MODE : parseMode(mode),
     help: false,
     version: false,
     values,

@@ -1,9 +1,11 @@
 import { startServer, type CloseOptions } from '../server/server.js';
 import type { ServerEventSink } from '../server/events.js';
-import { DEFAULT_SERVER_CONFIG as D, MAX_CHUNK_LENGTH, type ServerConfig } from '../server/config.js';
+import { MAX_CHUNK_LENGTH } from '../protocol/defaults.js';
+import { DEFAULT_SERVER_CONFIG as D, type ServerConfig } from '../server/config.js';
 import { isClusterWorker, MAX_WORKERS, startCluster, startWorker, type ClusterEventSink } from '../server/cluster.js';
 import { clusterLine } from '../output/cluster-lines.js';
-import { serverLine } from '../output/server-lines.js';
+import { serverLine, showsChunkEvents } from '../output/server-lines.js';
+import { DEFAULT_MODE } from '../output/mode.js';
 import { Printer } from '../output/printer.js';
 import { parseCommandLine, printHelpOrVersion, stringValue, type CommandLine } from './command-line.js';
 import { parseAlphabet, parseInteger, parseListenAddress, parseRange, parseSeconds } from './values.js';
@@ -20,7 +22,7 @@ arguments (optional, in this order):
   host                       address to listen on (default: ${D.host}; '::' for every
                              IPv6 and IPv4 address, '0.0.0.0' for every IPv4 one)
   port                       TCP port, 0 for any free one (default: ${D.port})
-  mode                       user, debug, quiet or json (default: ${D.mode})
+  mode                       user, debug, quiet or json (default: ${DEFAULT_MODE})
 
 options:
   --chars MIN-MAX            symbols per chunk (default: ${D.chars.min}-${D.chars.max})
@@ -78,7 +80,6 @@ export function serverConfigFrom(line: CommandLine): ServerConfig {
   return {
     host: line.host,
     port: line.port,
-    mode: line.mode,
     chars: option('chars', (t) => parseRange('--chars', t, true, { min: 1, max: MAX_CHUNK_LENGTH }), D.chars),
     interval: option('interval', (t) => parseRange('--interval', t, false, { min: 0, max: 86_400 }), D.interval),
     alphabet: option('alphabet', parseAlphabet, D.alphabet),
@@ -109,13 +110,13 @@ export const serverCommand: Command = {
     const config = serverConfigFrom(line);
     const workers = workersFrom(line);
     const printer = new Printer(1);
-    const report: ServerEventSink = printer.sink(serverLine, config.mode);
-    const reportCluster: ClusterEventSink = printer.sink(clusterLine, config.mode);
+    const report: ServerEventSink = printer.sink(serverLine, line.mode);
+    const reportCluster: ClusterEventSink = printer.sink(clusterLine, line.mode);
     try {
       if (workers === 1) {
-        return await serve(await startServer(config, report, { chunkEvents: config.mode !== 'quiet' }), report, { signals: STOP_SIGNALS });
+        return await serve(await startServer(config, report, { chunkEvents: showsChunkEvents(line.mode) }), report, { signals: STOP_SIGNALS });
       }
-      if (isClusterWorker()) return await serveAsWorker(config, workers, report);
+      if (isClusterWorker()) return await serveAsWorker(config, workers, report, showsChunkEvents(line.mode));
       const running = await startCluster(config, workers, report, reportCluster);
       return await serve(running, report, {
         signals: STOP_SIGNALS,
@@ -144,12 +145,12 @@ interface StopSources {
 }
 
 /** One worker of `--workers N`: stops when the primary says so, and on a SIGTERM of its own. */
-async function serveAsWorker(config: ServerConfig, workers: number, report: ServerEventSink): Promise<number> {
+async function serveAsWorker(config: ServerConfig, workers: number, report: ServerEventSink, chunkEvents: boolean): Promise<number> {
   // Ctrl-C in a terminal signals the whole foreground process group, every worker with the
   // primary. The primary alone decides: it asks each worker to drain, once, and a second Ctrl-C
   // makes it kill them. Left to the default, SIGINT would kill every worker at once.
   process.on('SIGINT', () => undefined);
-  const worker = await startWorker(config, workers, report);
+  const worker = await startWorker(config, workers, report, { chunkEvents });
   // It could not listen: the primary reports why, once for the whole server.
   if (worker === undefined) return 1;
   const code = await serve(worker.server, report, {

@@ -1,5 +1,4 @@
 import type { Readable } from 'node:stream';
-import { addressRepr } from '../output/python-repr.js';
 import { backoffDelay } from './backoff.js';
 import type { ClientConfig } from './config.js';
 import { ClientConnection, type ConnectionEnd } from './connection.js';
@@ -33,7 +32,7 @@ export interface RunningClient {
  */
 export function runClient(config: ClientConfig, io: ClientIo): RunningClient {
   const { emit } = io;
-  const target: Target = { host: config.host, port: config.port, label: addressRepr(config.host, config.port) };
+  const target: Target = { host: config.host, port: config.port };
   let finished = false;
   let failures = 0;
   let retryTimer: NodeJS.Timeout | undefined;

@@ -1,11 +1,9 @@
-import type { Mode } from '../output/mode.js';
 import type { ReconnectPolicy } from './backoff.js';
-import { DEFAULT_HOST, DEFAULT_PORT, MAX_CHUNK_LENGTH } from '../server/config.js';
+import { DEFAULT_HOST, DEFAULT_PORT, MAX_CHUNK_LENGTH } from '../protocol/defaults.js';
 
 export interface ClientConfig {
   readonly host: string;
   readonly port: number;
-  readonly mode: Mode;
   /** Largest header accepted from the server, in bytes. */
   readonly maxHeaderLength: number;
   /** Largest content accepted from the server: the biggest chunk a server may be set to send. */
@@ -19,7 +17,6 @@ export const DEFAULT_RECONNECT: ReconnectPolicy = { initialMs: 500, maxMs: 30_00
 export const DEFAULT_CLIENT_CONFIG: ClientConfig = {
   host: DEFAULT_HOST,
   port: DEFAULT_PORT,
-  mode: 'user',
   maxHeaderLength: 1024,
   maxContentLength: MAX_CHUNK_LENGTH,
   reconnect: undefined,

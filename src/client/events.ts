@@ -5,8 +5,6 @@ import type { Frame, MessageType } from '../protocol/frame.js';
 export interface Target {
   readonly host: string;
   readonly port: number;
-  /** `('localhost', 65432)` */
-  readonly label: string;
 }
 
 /** Everything the client reports; src/output/client-lines.ts decides how each one looks. */

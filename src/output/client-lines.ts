@@ -1,7 +1,7 @@
 import type { ClientEvent } from '../client/events.js';
 import { jsonLine } from './json-line.js';
 import type { Mode } from './mode.js';
-import { bytesRepr, osErrorText, sleepyLine } from './python-repr.js';
+import { addressLabel, bytesRepr, osErrorText, sleepyLine } from './python-repr.js';
 
 export const HINT = "Press 's' for statistics or 'q' to quit.";
 
@@ -28,7 +28,7 @@ export function clientLine(mode: Mode, event: ClientEvent): string | undefined {
 function userLine(event: ClientEvent): string | undefined {
   switch (event.type) {
     case 'starting':
-      return `starting connection to ${event.target.label}`;
+      return `starting connection to ${addressLabel(event.target)}`;
     case 'hint':
       return HINT;
     case 'frame':
@@ -36,9 +36,9 @@ function userLine(event: ClientEvent): string | undefined {
       if (event.messageType === 'error' || event.messageType === 'shutdown') return undefined;
       return `${sleepyLine(event.frame.header.sleep_time ?? 0)}\ngot response: ${bytesRepr(event.frame.content)}`;
     case 'request':
-      return `sending ${bytesRepr(event.request)} to ${event.target.label}`;
+      return `sending ${bytesRepr(event.request)} to ${addressLabel(event.target)}`;
     case 'closing':
-      return `closing connection to ${event.target.label}`;
+      return `closing connection to ${addressLabel(event.target)}`;
     case 'connected':
     case 'statistics':
       return undefined;
@@ -63,10 +63,10 @@ function quietLine(event: ClientEvent): string | undefined {
     case 'connection-error':
       return `error: ${osErrorText(event.error)}`;
     case 'connect-failed':
-      return `error: cannot connect to ${event.target.label}: ${osErrorText(event.error)}`;
+      return `error: cannot connect to ${addressLabel(event.target)}: ${osErrorText(event.error)}`;
     case 'reconnecting': {
       const of = event.attempts === 0 ? '' : ` of ${event.attempts}`;
-      return `reconnecting to ${event.target.label} in ${(event.delayMs / 1000).toFixed(1)} s (attempt ${event.attempt}${of})`;
+      return `reconnecting to ${addressLabel(event.target)} in ${(event.delayMs / 1000).toFixed(1)} s (attempt ${event.attempt}${of})`;
     }
     case 'not-connected':
       return 'error: not connected, statistics can be asked once the connection is back';
@@ -79,18 +79,18 @@ function debugLine(event: ClientEvent): string | undefined {
   const time = new Date().toISOString().slice(11, 23);
   switch (event.type) {
     case 'connected':
-      return `${time} connected to ${event.target.label} (local ${event.local}, remote ${event.remote})`;
+      return `${time} connected to ${addressLabel(event.target)} (local ${event.local}, remote ${event.remote})`;
     case 'frame': {
       const { header, content, size } = event.frame;
       return (
-        `${time} received ${header['content-type']} response from ${event.target.label}: ` +
+        `${time} received ${header['content-type']} response from ${addressLabel(event.target)}: ` +
         `${event.messageType}, ${size} bytes, header ${JSON.stringify(header)}\n` +
         `${time} ${sleepyLine(header.sleep_time ?? 0)}\n` +
         `${time} got response: ${bytesRepr(content)}`
       );
     }
     case 'request':
-      return `${time} sending ${bytesRepr(event.frame)} to ${event.target.label}`;
+      return `${time} sending ${bytesRepr(event.frame)} to ${addressLabel(event.target)}`;
     case 'statistics': {
       const verdict = event.reported === event.counted ? 'match' : `MISMATCH by ${event.reported - event.counted}`;
       return `${time} statistics: server reports ${event.reported} symbols, client counted ${event.counted} (${verdict})`;

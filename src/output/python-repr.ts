@@ -44,6 +44,21 @@ export function addressRepr(host: string, port: number, family?: string): string
   return family === 'IPv6' ? `(${strRepr(host)}, ${port}, 0, 0)` : `(${strRepr(host)}, ${port})`;
 }
 
+const labels = new WeakMap<object, string>();
+
+/**
+ * The address of a peer or a target in the original's printed form, computed once for each:
+ * it stands on every line about that connection.
+ */
+export function addressLabel(where: { readonly host: string; readonly port: number; readonly family?: string }): string {
+  let label = labels.get(where);
+  if (label === undefined) {
+    label = addressRepr(where.host, where.port, where.family);
+    labels.set(where, label);
+  }
+  return label;
+}
+
 /** The original's `sleepy for a N second(s)`; the number as the header states it. */
 export function sleepyLine(seconds: number): string {
   return `sleepy for a ${seconds} second${seconds === 1 ? '' : 's'}`;

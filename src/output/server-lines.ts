@@ -5,7 +5,7 @@ import type { ProcessSnapshot, StatsSnapshot } from '../server/stats.js';
 type PeerEvent = Extract<ServerEvent, { readonly peer: Peer }>;
 import { jsonLine } from './json-line.js';
 import type { Mode } from './mode.js';
-import { addressRepr, bytesRepr, osErrorText, sleepyLine } from './python-repr.js';
+import { addressLabel, addressRepr, bytesRepr, osErrorText, sleepyLine } from './python-repr.js';
 
 /**
  * What each server event looks like in each mode; undefined when the mode does not show it.
@@ -27,22 +27,30 @@ export function serverLine(mode: Mode, event: ServerEvent): string | undefined {
   }
 }
 
+/**
+ * Whether `mode` shows any per-chunk event ('chunk', 'scheduled'). They are most of what a
+ * server could emit, so the server builds them only for an output that prints them.
+ */
+export function showsChunkEvents(mode: Mode): boolean {
+  return mode !== 'quiet';
+}
+
 function userLine(event: ServerEvent): string | undefined {
   switch (event.type) {
     case 'listening':
       return `listening on ${addressRepr(event.host, event.port)}`;
     case 'accepted':
-      return `accepted connection from ${event.peer.label}`;
+      return `accepted connection from ${addressLabel(event.peer)}`;
     case 'chunk':
-      return `${sleepyLine(event.sleepTime)}\nsending ${bytesRepr(event.content)} to ${event.peer.label}`;
+      return `${sleepyLine(event.sleepTime)}\nsending ${bytesRepr(event.content)} to ${addressLabel(event.peer)}`;
     case 'request':
-      return `received request from ${event.peer.label}`;
+      return `received request from ${addressLabel(event.peer)}`;
     case 'statistics':
-      return `sending ${bytesRepr(event.content)} to ${event.peer.label}`;
+      return `sending ${bytesRepr(event.content)} to ${addressLabel(event.peer)}`;
     case 'peer-closed':
       return 'error: Peer closed';
     case 'closed':
-      return `closing connection to ${event.peer.label}`;
+      return `closing connection to ${addressLabel(event.peer)}`;
     case 'shutdown': {
       const line = quietLine(event) as string;
       // The original's only words on Ctrl-C.
@@ -63,11 +71,11 @@ function quietLine(event: ServerEvent): string | undefined {
       return `listening on ${addressRepr(event.host, event.port)}`;
     case 'rejected':
     case 'protocol-error':
-      return `error: ${event.error.message} (${event.error.code}) from ${event.peer.label}`;
+      return `error: ${event.error.message} (${event.error.code}) from ${addressLabel(event.peer)}`;
     case 'connection-error':
-      return `error: ${osErrorText(event.error)} from ${event.peer.label}`;
+      return `error: ${osErrorText(event.error)} from ${addressLabel(event.peer)}`;
     case 'internal-error':
-      return `error: internal error serving ${event.peer.label}, connection dropped: ${event.error.message}`;
+      return `error: internal error serving ${addressLabel(event.peer)}, connection dropped: ${event.error.message}`;
     case 'shutdown':
       return `shutting down: ${event.reason} (${event.clients} ${event.clients === 1 ? 'client' : 'clients'} connected)`;
     case 'stopped':
@@ -96,7 +104,7 @@ function debugLine(event: ServerEvent): string {
     case 'process-error':
       return `${time} ${quietLine(event) ?? ''}\n${event.error.stack ?? ''}`;
     default:
-      return `${time} ${event.peer.label} ${debugText(event)}`;
+      return `${time} ${addressLabel(event.peer)} ${debugText(event)}`;
   }
 }
 

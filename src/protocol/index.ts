@@ -3,3 +3,4 @@ export * from './frame.js';
 export * from './decoder.js';
 export * from './encoder.js';
 export * from './messages.js';
+export * from './defaults.js';

@@ -2,7 +2,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { performance } from 'node:perf_hooks';
 import type { ServerConfig } from './config.js';
 import type { ServerEventSink } from './events.js';
-import { startServer, type CloseOptions, type RunningServer } from './server.js';
+import { startServer, type CloseOptions, type RunningServer, type StartOptions } from './server.js';
 import { ServerStats, type StatsSnapshot } from './stats.js';
 import type { serveClusterMetrics } from './cluster-metrics.js';
 
@@ -378,7 +378,7 @@ export interface ClusterWorker {
  * (`listening`, `shutdown`, `stopped`) go to the primary, which prints each once; the others go
  * to `report`. Resolves with undefined if the server cannot listen (the primary reports why).
  */
-export async function startWorker(config: ServerConfig, workers: number, report: ServerEventSink): Promise<ClusterWorker | undefined> {
+export async function startWorker(config: ServerConfig, workers: number, report: ServerEventSink, options: StartOptions = {}): Promise<ClusterWorker | undefined> {
   const port = Number((process.env[WORKER_ENV] ?? '').split(':')[1]);
   const sending = new Set<Promise<void>>();
   const send = (message: ToPrimary): void => {
@@ -431,7 +431,7 @@ export async function startWorker(config: ServerConfig, workers: number, report:
   };
 
   try {
-    server = await startServer(workerConfig(config, workers, port), sink, { stats, chunkEvents: config.mode !== 'quiet' });
+    server = await startServer(workerConfig(config, workers, port), sink, { ...options, stats });
   } catch (error) {
     send({ type: FAILED, message: error instanceof Error ? error.message : String(error) });
     await flush();

@@ -1,4 +1,4 @@
-import type { Mode } from '../output/mode.js';
+import { DEFAULT_HOST, DEFAULT_PORT } from '../protocol/defaults.js';
 
 /** An inclusive range of numbers, `min` <= `max`. */
 export interface Range {
@@ -10,7 +10,6 @@ export interface Range {
 export interface ServerConfig {
   readonly host: string;
   readonly port: number;
-  readonly mode: Mode;
   /** Symbols per chunk. */
   readonly chars: Range;
   /** Seconds between chunks; whole-second bounds draw whole seconds, like the original. */
@@ -37,16 +36,11 @@ export interface ServerConfig {
   readonly metrics: { readonly host: string; readonly port: number } | undefined;
 }
 
-export const DEFAULT_HOST = 'localhost';
-export const DEFAULT_PORT = 65432;
 export const DEFAULT_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-/** The largest chunk a server may be configured to send; the client's content limit matches it. */
-export const MAX_CHUNK_LENGTH = 1 << 20;
 
 export const DEFAULT_SERVER_CONFIG: ServerConfig = {
   host: DEFAULT_HOST,
   port: DEFAULT_PORT,
-  mode: 'user',
   chars: { min: 1, max: 5 },
   interval: { min: 1, max: 5 },
   alphabet: DEFAULT_ALPHABET,

@@ -3,15 +3,13 @@ import type { FrameHeader } from '../protocol/frame.js';
 import type { Wait } from './generator.js';
 import type { ProcessSnapshot, StatsSnapshot } from './stats.js';
 
-/** A connected peer, with its address already in the original's printed form. */
+/** A connected peer. */
 export interface Peer {
   /** Counts connections from 1 in accept order (the order `--seed` streams follow). */
   readonly id: number;
   readonly host: string;
   readonly port: number;
   readonly family: string;
-  /** `('127.0.0.1', 60174)`: computed once, printed on every line about this peer. */
-  readonly label: string;
 }
 
 /** What a connection's life looked like, for the closing line and the logs. */

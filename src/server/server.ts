@@ -3,7 +3,6 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { ErrorCode, ProtocolError } from '../protocol/errors.js';
 import { MessageType } from '../protocol/frame.js';
 import { encodeServerFrame } from '../protocol/messages.js';
-import { addressRepr } from '../output/python-repr.js';
 import type { ServerConfig } from './config.js';
 import type { Peer, ServerEventSink } from './events.js';
 import { StreamSource } from './generator.js';
@@ -136,7 +135,7 @@ function peerOf(socket: Socket, id: number): Peer {
   const host = socket.remoteAddress ?? '?';
   const port = socket.remotePort ?? 0;
   const family = socket.remoteFamily ?? 'IPv4';
-  return { id, host, port, family, label: addressRepr(host, port, family) };
+  return { id, host, port, family };
 }
 
 /** Over the connection cap: tell the peer why, then close it; connected clients are untouched. */

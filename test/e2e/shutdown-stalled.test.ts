@@ -14,7 +14,7 @@ import { after, describe, test } from 'node:test';
 import { FrameDecoder } from '../../src/protocol/decoder.js';
 import { MessageType, SERVER_HEADER_KEYS } from '../../src/protocol/frame.js';
 import { messageTypeOf } from '../../src/protocol/messages.js';
-import { MAX_CHUNK_LENGTH } from '../../src/server/config.js';
+import { MAX_CHUNK_LENGTH } from '../../src/protocol/defaults.js';
 import { assertServerHeader, RawClient, withTimeout } from '../helpers/net.js';
 import { killAll, runClient, startServer, type StartedServer } from '../helpers/process.js';
 

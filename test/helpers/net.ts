@@ -8,7 +8,8 @@
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { DEFAULT_SERVER_CONFIG, MAX_CHUNK_LENGTH, type ServerConfig } from '../../src/server/config.js';
+import { MAX_CHUNK_LENGTH } from '../../src/protocol/defaults.js';
+import { DEFAULT_SERVER_CONFIG, type ServerConfig } from '../../src/server/config.js';
 import type { ServerEvent } from '../../src/server/events.js';
 import { startServer, type CloseOptions, type RunningServer } from '../../src/server/server.js';
 import { FrameDecoder } from '../../src/protocol/decoder.js';
@@ -68,7 +69,6 @@ export class TestServer {
   static async start(overrides: Partial<ServerConfig> = {}, options: TestServerOptions = {}): Promise<TestServer> {
     const config: ServerConfig = {
       ...DEFAULT_SERVER_CONFIG,
-      mode: 'quiet',
       shutdownTimeoutMs: 2_000,
       ...overrides,
       host: '127.0.0.1',

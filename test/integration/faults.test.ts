@@ -16,6 +16,7 @@
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
+import { addressLabel } from '../../src/output/python-repr.js';
 import { FrameDecoder } from '../../src/protocol/decoder.js';
 import { ErrorCode, ProtocolError } from '../../src/protocol/errors.js';
 import { CLIENT_HEADER_KEYS, MessageType } from '../../src/protocol/frame.js';
@@ -227,7 +228,7 @@ class PeerTracker {
   /** Every connection closed exactly once, with no fault of ours and no socket error but a peer's. */
   checkAllClosed(describePeer: (record: PeerRecord) => string): void {
     for (const record of this.peers.values()) {
-      const what = `${record.peer.label} (${describePeer(record)})`;
+      const what = `${addressLabel(record.peer)} (${describePeer(record)})`;
       assert.equal(record.closed.length, 1, `${what} closed once`);
       assert.equal(record.internalErrors, 0, `${what}: no internal error`);
       // A reset, or a write after the peer's FIN: both the peer's doing.
@@ -395,7 +396,7 @@ void describe('peers that reset, vanish or are killed mid-frame, 220 times over'
       kinds.get(record.peer.port) ?? (killedPorts.includes(record.peer.port) ? 'killed' : `reset before it was accepted`);
     tracker.checkAllClosed(kindOf);
     for (const record of tracker.peers.values()) {
-      const { label } = record.peer;
+      const label = addressLabel(record.peer);
       const kind = kindOf(record);
       assert.deepEqual(record.errors, [], `${label} (${kind}): no protocol error`);
       const summary = record.closed[0] as SessionSummary;
