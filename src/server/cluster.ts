@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type { ServerConfig } from './config.js';
 import type { ServerEventSink } from './events.js';
 import { startServer, type CloseOptions, type RunningServer } from './server.js';
-import { ServerStats, type StatsSnapshot } from './stats.js';
+import { ServerStats, sumStats, type StatsSnapshot } from './stats.js';
 import type { serveClusterMetrics } from './cluster-metrics.js';
 
 /**
@@ -202,7 +202,7 @@ export async function startCluster(
       case STOPPED:
         if (draining === undefined) return;
         draining.forced += message.forced;
-        draining.stats = addStats(draining.stats, message.stats);
+        draining.stats = sumStats([draining.stats, message.stats]);
         return;
       case METRICS:
         member.metricsReplies.get(message.id)?.(message.metrics);
@@ -279,7 +279,7 @@ export async function startCluster(
         reported: false,
         clients: 0,
         forced: 0,
-        stats: addStats(),
+        stats: sumStats([]),
         done: () => {
           clearTimeout(stuck);
           resolve();
@@ -336,31 +336,6 @@ export async function startCluster(
   }
 
   return { port: sharedPort, failed, close, kill };
-}
-
-/** The sum of the workers' counters (no arguments: all zero). */
-function addStats(...all: StatsSnapshot[]): StatsSnapshot {
-  const sum = new ServerStats().snapshot(0);
-  const add = (into: Record<string, number>, from: Readonly<Record<string, number>>): Record<string, number> => {
-    for (const [key, count] of Object.entries(from)) into[key] = (into[key] ?? 0) + count;
-    return into;
-  };
-  return all.reduce<StatsSnapshot>(
-    (a, b) => ({
-      clients: a.clients + b.clients,
-      accepted: a.accepted + b.accepted,
-      rejected: a.rejected + b.rejected,
-      closed: a.closed + b.closed,
-      chunks: a.chunks + b.chunks,
-      symbols: a.symbols + b.symbols,
-      statisticsAnswers: a.statisticsAnswers + b.statisticsAnswers,
-      blocked: a.blocked + b.blocked,
-      errors: add(add({}, a.errors), b.errors),
-      connectionErrors: add(add({}, a.connectionErrors), b.connectionErrors),
-      internalErrors: a.internalErrors + b.internalErrors,
-    }),
-    sum,
-  );
 }
 
 // ---- a worker ------------------------------------------------------------------------------------

@@ -1,20 +1,39 @@
 import type { ServerEvent } from './events.js';
 
-/** The server's counters: what it did, and every error by its stable code. */
-export interface StatsSnapshot {
-  readonly clients: number;
-  readonly accepted: number;
-  readonly rejected: number;
-  readonly closed: number;
-  readonly chunks: number;
-  readonly symbols: number;
-  readonly statisticsAnswers: number;
-  readonly blocked: number;
+/**
+ * Every counter of the server, in the order a snapshot (and so a json `stats` line) lists them:
+ * a plain count, or a count per code. A counter added here is in the snapshot, the stats lines
+ * and the sum across workers; record() or chunkSent() says what bumps it.
+ */
+const COUNTERS = {
+  accepted: 'count',
+  rejected: 'count',
+  closed: 'count',
+  chunks: 'count',
+  symbols: 'count',
+  statisticsAnswers: 'count',
+  blocked: 'count',
   /** Protocol errors and refusals by code (`ERR_HEADER_JSON`, `ERR_SERVER_FULL`, …). */
-  readonly errors: Readonly<Record<string, number>>;
+  errors: 'byCode',
   /** Socket errors by system code (`ECONNRESET`, …). */
-  readonly connectionErrors: Readonly<Record<string, number>>;
-  readonly internalErrors: number;
+  connectionErrors: 'byCode',
+  internalErrors: 'count',
+} as const satisfies Record<string, 'count' | 'byCode'>;
+
+type Counters = typeof COUNTERS;
+type CounterName = keyof Counters;
+type CountName = { [K in CounterName]: Counters[K] extends 'count' ? K : never }[CounterName];
+type ByCodeName = Exclude<CounterName, CountName>;
+type CountsByCode = Readonly<Record<string, number>>;
+type CounterValues = { readonly [K in CounterName]: Counters[K] extends 'count' ? number : CountsByCode };
+
+const NAMES = Object.keys(COUNTERS) as CounterName[];
+const isCount = (name: CounterName): name is CountName => COUNTERS[name] === 'count';
+
+/** The server's counters: what it did, and every error by its stable code. */
+export interface StatsSnapshot extends CounterValues {
+  /** Connections open when the snapshot was taken: a level, not a count. */
+  readonly clients: number;
 }
 
 /** Process figures that show whether anything is left behind or grows. */
@@ -32,16 +51,8 @@ export interface ProcessSnapshot {
  * session, so every counter is kept in one place and the hot path has no extra bookkeeping.
  */
 export class ServerStats {
-  #accepted = 0;
-  #rejected = 0;
-  #closed = 0;
-  #chunks = 0;
-  #symbols = 0;
-  #answers = 0;
-  #blocked = 0;
-  #internal = 0;
-  readonly #errors = new Map<string, number>();
-  readonly #connectionErrors = new Map<string, number>();
+  readonly #counts = Object.fromEntries(NAMES.filter(isCount).map((name) => [name, 0])) as Record<CountName, number>;
+  readonly #byCode = Object.fromEntries(NAMES.filter((name) => !isCount(name)).map((name) => [name, new Map()])) as Record<ByCodeName, Map<string, number>>;
   #latenessObserver: ((ms: number) => void) | undefined;
 
   /** Sees the lateness of every chunk (only when someone wants it: it is per chunk). */
@@ -54,38 +65,37 @@ export class ServerStats {
    * chunks are most of what a server does and their events are built only when shown.
    */
   chunkSent(symbols: number, lateMs: number): void {
-    this.#chunks++;
-    this.#symbols += symbols;
+    this.#counts.chunks++;
+    this.#counts.symbols += symbols;
     this.#latenessObserver?.(lateMs);
   }
 
   record(event: ServerEvent): void {
     switch (event.type) {
       case 'accepted':
-        this.#accepted++;
+        this.#counts.accepted++;
         break;
       case 'rejected':
-        this.#rejected++;
-        bump(this.#errors, event.error.code);
+        this.#counts.rejected++;
+        bump(this.#byCode.errors, event.error.code);
         break;
-
       case 'statistics':
-        this.#answers++;
+        this.#counts.statisticsAnswers++;
         break;
       case 'protocol-error':
-        bump(this.#errors, event.error.code);
+        bump(this.#byCode.errors, event.error.code);
         break;
       case 'connection-error':
-        bump(this.#connectionErrors, event.error.code ?? 'unknown');
+        bump(this.#byCode.connectionErrors, event.error.code ?? 'unknown');
         break;
       case 'internal-error':
-        this.#internal++;
+        this.#counts.internalErrors++;
         break;
       case 'blocked':
-        this.#blocked++;
+        this.#counts.blocked++;
         break;
       case 'closed':
-        this.#closed++;
+        this.#counts.closed++;
         break;
       default:
         break;
@@ -93,20 +103,31 @@ export class ServerStats {
   }
 
   snapshot(clients: number): StatsSnapshot {
-    return {
-      clients,
-      accepted: this.#accepted,
-      rejected: this.#rejected,
-      closed: this.#closed,
-      chunks: this.#chunks,
-      symbols: this.#symbols,
-      statisticsAnswers: this.#answers,
-      blocked: this.#blocked,
-      errors: Object.fromEntries(this.#errors),
-      connectionErrors: Object.fromEntries(this.#connectionErrors),
-      internalErrors: this.#internal,
-    };
+    return snapshotOf(clients, (name) => this.#counts[name], (name) => Object.fromEntries(this.#byCode[name]));
   }
+}
+
+/** The sum of several servers' snapshots (the workers of one cluster); of none, all zero. */
+export function sumStats(snapshots: readonly StatsSnapshot[]): StatsSnapshot {
+  const total = (read: (snapshot: StatsSnapshot) => number): number => snapshots.reduce((sum, snapshot) => sum + read(snapshot), 0);
+  return snapshotOf(
+    total((snapshot) => snapshot.clients),
+    (name) => total((snapshot) => snapshot[name]),
+    (name) => {
+      const sum: Record<string, number> = {};
+      for (const snapshot of snapshots) {
+        for (const [code, count] of Object.entries(snapshot[name])) sum[code] = (sum[code] ?? 0) + count;
+      }
+      return sum;
+    },
+  );
+}
+
+/** A snapshot whose counters, in COUNTERS' order, are read by `count` and `byCode`. */
+function snapshotOf(clients: number, count: (name: CountName) => number, byCode: (name: ByCodeName) => CountsByCode): StatsSnapshot {
+  const snapshot: Record<string, number | CountsByCode> = { clients };
+  for (const name of NAMES) snapshot[name] = isCount(name) ? count(name) : byCode(name);
+  return snapshot as unknown as StatsSnapshot;
 }
 
 function bump(counts: Map<string, number>, key: string): void {
