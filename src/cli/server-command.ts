@@ -1,7 +1,8 @@
 import { startServer, type CloseOptions } from '../server/server.js';
 import type { ServerEventSink } from '../server/events.js';
 import { DEFAULT_SERVER_CONFIG as D, MAX_CHUNK_LENGTH, type ServerConfig } from '../server/config.js';
-import { isClusterWorker, MAX_WORKERS, startCluster, startWorker, type ClusterEventSink } from '../server/cluster.js';
+import { MAX_WORKERS, startCluster, type ClusterEventSink } from '../server/cluster.js';
+import { isClusterWorker, startWorker } from '../server/cluster-worker.js';
 import { clusterLine } from '../output/cluster-lines.js';
 import { serverLine } from '../output/server-lines.js';
 import { Printer } from '../output/printer.js';
