@@ -97,7 +97,7 @@ function hostileWave(count: number): Promise<void> {
 }
 
 const progress = setInterval(() => {
-  process.stderr.write(`\r${hostileDone} hostile connections done, ${tally.answersChecked} answers checked, server RSS ${mb(server.rssBytes())}   `);
+  process.stderr.write(`\r${hostileDone} hostile connections done, ${tally.counts.answersChecked} answers checked, server RSS ${mb(server.rssBytes())}   `);
 }, 500);
 
 if (SOAK_SECONDS > 0) {
@@ -149,9 +149,9 @@ const results = {
   bystandersDisturbed: disturbed,
   bystanderLatenessMaxMs: round1(tally.lateness.max / 1000),
   bystanderLatenessP99Ms: round1(tally.lateness.percentile(0.99) / 1000),
-  statisticsAnswersChecked: tally.answersChecked,
-  statisticsAnswersWrong: tally.answersWrong,
-  badChunks: tally.badChunks,
+  statisticsAnswersChecked: tally.counts.answersChecked,
+  statisticsAnswersWrong: tally.counts.answersWrong,
+  badChunks: tally.counts.badChunks,
   serverLateness: histogramDelta(baseline, after, 'multi_socket_chunk_lateness_seconds'),
   serverProtocolErrors: serverErrors,
   serverErrorsByCode: Object.fromEntries([...after].filter(([key]) => key.startsWith('multi_socket_protocol_errors_total')).map(([key, value]) => [key.replace(/.*code="([^"]+)".*/, '$1'), value])),
@@ -185,7 +185,7 @@ if (soakSamples.length > 0) {
 const file = resultPath(SOAK_SECONDS > 0 ? 'soak' : 'faults');
 writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
 console.log(`\nfull results: ${file}`);
-const ok = results.serverCrashes === 0 && disturbed === 0 && tally.answersWrong === 0 && tally.badChunks === 0 && handlesBack && clientsBack && filesBack;
+const ok = results.serverCrashes === 0 && disturbed === 0 && tally.counts.answersWrong === 0 && tally.counts.badChunks === 0 && handlesBack && clientsBack && filesBack;
 if (!ok && tally.problems.length > 0) console.log(`problems seen:\n  ${tally.problems.join('\n  ')}`);
 process.exitCode = ok ? 0 : 1;
 

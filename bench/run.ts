@@ -1,12 +1,13 @@
 /**
  * The benchmark suite: `npm run bench [-- SCENARIO ...] [options]`.
  *
- * Scenarios (all by default): scale, flood, small, startup. See BENCHMARKS.md for what each
+ * Scenarios (all by default): scale, flood, small, startup, isolation. See BENCHMARKS.md for what each
  * measures, the floors it is held to, and the latest figures.
  *
  *   npm run bench -- scale --clients 19000 --hold 60
  *   npm run bench -- scale --clients 100000 --workers 6
  *   npm run bench -- scale --target 127.0.0.1:65432     # any server speaking the protocol
+ *   npm run bench -- isolation                           # one good client beside 100 non-readers
  *   npm run bench -- --smoke                             # a few hundred clients, a few seconds
  */
 import { writeFileSync } from 'node:fs';
@@ -16,8 +17,9 @@ import { rampChart } from './lib/svg.js';
 import { runScale, type ScaleResult } from './scenarios/scale.js';
 import { runPump, type PumpResult } from './scenarios/pump.js';
 import { runStartup, type StartupResult } from './scenarios/startup.js';
+import { runIsolation, type IsolationResult } from './scenarios/isolation.js';
 
-const SCENARIOS = ['scale', 'flood', 'small', 'startup'] as const;
+const SCENARIOS = ['scale', 'flood', 'small', 'startup', 'isolation'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const { values, positionals } = parseArgs({
@@ -35,6 +37,7 @@ const { values, positionals } = parseArgs({
     smoke: { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     'no-bare': { type: 'boolean', default: false },
+    'non-readers': { type: 'string' },
   },
 });
 const unknown = positionals.filter((name) => !(SCENARIOS as readonly string[]).includes(name));
@@ -47,7 +50,7 @@ const progress = (line: string): void => {
   else process.stderr.write(`${line}\n`);
 };
 
-const results: { scale?: ScaleResult; scaleBare?: ScaleResult; flood?: PumpResult; small?: PumpResult; startup?: StartupResult; machine: Record<string, unknown> } = {
+const results: { scale?: ScaleResult; scaleBare?: ScaleResult; flood?: PumpResult; small?: PumpResult; startup?: StartupResult; isolation?: IsolationResult; machine: Record<string, unknown> } = {
   machine: await machine(),
 };
 const failures: string[] = [];
@@ -107,6 +110,20 @@ for (const scenario of scenarios) {
       printStartup(startup);
       break;
     }
+    case 'isolation': {
+      if (target !== undefined) break;
+      const isolation = await runIsolation({
+        seconds: Number(values.seconds ?? (smoke ? 2 : 10)),
+        nonReaders: Number(values['non-readers'] ?? (smoke ? 20 : 100)),
+        slowClientTimeoutSeconds: smoke ? 1 : 5,
+        progress,
+      });
+      results.isolation = isolation;
+      progress('');
+      printIsolation(isolation);
+      failures.push(...isolationFailures(isolation, !smoke));
+      break;
+    }
   }
 }
 
@@ -158,6 +175,28 @@ function printStartup(r: StartupResult): void {
     ['server: launch to listening', `${r.serverMs.toFixed(1)} ms (${(r.serverMs / r.nodeMs).toFixed(2)}x)`],
     ['client: launch to connected', `${r.clientMs.toFixed(1)} ms (${(r.clientMs / r.nodeMs).toFixed(2)}x)`],
   ]);
+}
+
+function printIsolation(r: IsolationResult): void {
+  const trips = (t: IsolationResult['alone']): string => `p50 ${t.p50.toFixed(1)} / p99 ${t.p99.toFixed(1)} / max ${t.max.toFixed(1)} ms (${t.count} answers)`;
+  table(`isolation: ${r.description}`, [
+    ['statistics round trip, alone', `${trips(r.alone)}, ${r.aloneMiBps.toFixed(0)} MiB/s of symbols`],
+    ['statistics round trip, beside', `${trips(r.beside)}, ${r.besideMiBps.toFixed(0)} MiB/s of symbols`],
+    ['ratio of the p99s (floor 2x)', `${r.ratio.toFixed(2)}x`],
+    ['non-readers cut off', `${r.nonReaders.cutOff} of ${r.nonReaders.opened}, the last after ${(r.nonReaders.longestLifeMs / 1000).toFixed(1)} s`],
+    ['server RSS', `${r.serverRssMb.alone.toFixed(1)} MB alone, peak ${r.serverRssMb.peak.toFixed(1)} MB beside`],
+    ['statistics answers checked / wrong', `${r.answersChecked} / ${r.answersWrong}`],
+  ]);
+}
+
+/** What makes an isolation run fail: wrong answers and uncut non-readers always, the 2x floor on full runs. */
+function isolationFailures(r: IsolationResult, floor: boolean): string[] {
+  const failed: string[] = [];
+  if (r.answersWrong > 0) failed.push(`isolation: ${r.answersWrong} wrong answers`);
+  if (r.goodClientCut) failed.push('isolation: the good client was disconnected');
+  if (r.nonReaders.cutOff !== r.nonReaders.opened) failed.push(`isolation: ${r.nonReaders.cutOff} of ${r.nonReaders.opened} non-readers cut off`);
+  if (floor && !(r.ratio <= 2)) failed.push(`isolation: p99 beside the non-readers ${r.ratio.toFixed(2)}x the p99 alone (floor 2x)`);
+  return failed;
 }
 
 function table(title: string, rows: readonly (readonly [string, string])[]): void {

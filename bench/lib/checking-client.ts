@@ -13,30 +13,42 @@ export interface ChunkRules {
   readonly maxChars: number;
 }
 
+/**
+ * What a crowd of checking clients counts. A count added here is reset, reported across
+ * processes and summed with the others; the client says when it is bumped.
+ */
+const COUNTS = [
+  'connectFailures',
+  // Connections the server closed or reset while the client still wanted them.
+  'dropped',
+  'chunks',
+  'symbols',
+  'badChunks',
+  'answersChecked',
+  'answersWrong',
+  'protocolErrors',
+  'errorFrames',
+  'shutdownFrames',
+] as const;
+
+export type TallyCounts = Record<(typeof COUNTS)[number], number>;
+
+const zeroCounts = (): TallyCounts => Object.fromEntries(COUNTS.map((name) => [name, 0])) as TallyCounts;
+
 /** Everything a crowd of checking clients saw, mergeable across processes. */
 export class Tally {
+  /** Connections open now: a level, which a reset leaves alone. */
   connected = 0;
-  connectFailures = 0;
-  /** Connections the server closed or reset while the client still wanted them. */
-  dropped = 0;
-  chunks = 0;
-  symbols = 0;
-  badChunks = 0;
-  answersChecked = 0;
-  answersWrong = 0;
-  protocolErrors = 0;
-  errorFrames = 0;
-  shutdownFrames = 0;
+  readonly counts = zeroCounts();
   /** Client-side lateness: arrival gap minus the announced sleep_time, in microseconds. */
   readonly lateness = new Histogram();
   /** Statistics round trip, request written to answer decoded, in microseconds. */
   readonly roundTrip = new Histogram();
   readonly problems: string[] = [];
 
-  /** Starts every count again from zero, except `connected`, which is a level, not a count. */
+  /** Starts every count again from zero. */
   resetCounts(): void {
-    this.connectFailures = this.dropped = this.chunks = this.symbols = this.badChunks = 0;
-    this.answersChecked = this.answersWrong = this.protocolErrors = this.errorFrames = this.shutdownFrames = 0;
+    Object.assign(this.counts, zeroCounts());
     this.lateness.reset();
     this.roundTrip.reset();
     this.problems.length = 0;
@@ -49,16 +61,7 @@ export class Tally {
   toJSON(): TallyData {
     return {
       connected: this.connected,
-      connectFailures: this.connectFailures,
-      dropped: this.dropped,
-      chunks: this.chunks,
-      symbols: this.symbols,
-      badChunks: this.badChunks,
-      answersChecked: this.answersChecked,
-      answersWrong: this.answersWrong,
-      protocolErrors: this.protocolErrors,
-      errorFrames: this.errorFrames,
-      shutdownFrames: this.shutdownFrames,
+      counts: { ...this.counts },
       lateness: this.lateness.toJSON(),
       roundTrip: this.roundTrip.toJSON(),
       problems: [...this.problems],
@@ -67,16 +70,7 @@ export class Tally {
 
   add(data: TallyData): void {
     this.connected += data.connected;
-    this.connectFailures += data.connectFailures;
-    this.dropped += data.dropped;
-    this.chunks += data.chunks;
-    this.symbols += data.symbols;
-    this.badChunks += data.badChunks;
-    this.answersChecked += data.answersChecked;
-    this.answersWrong += data.answersWrong;
-    this.protocolErrors += data.protocolErrors;
-    this.errorFrames += data.errorFrames;
-    this.shutdownFrames += data.shutdownFrames;
+    for (const name of COUNTS) this.counts[name] += data.counts[name];
     this.lateness.add(data.lateness);
     this.roundTrip.add(data.roundTrip);
     for (const problem of data.problems) this.note(problem);
@@ -85,16 +79,7 @@ export class Tally {
 
 export interface TallyData {
   readonly connected: number;
-  readonly connectFailures: number;
-  readonly dropped: number;
-  readonly chunks: number;
-  readonly symbols: number;
-  readonly badChunks: number;
-  readonly answersChecked: number;
-  readonly answersWrong: number;
-  readonly protocolErrors: number;
-  readonly errorFrames: number;
-  readonly shutdownFrames: number;
+  readonly counts: Readonly<TallyCounts>;
   readonly lateness: HistogramData;
   readonly roundTrip: HistogramData;
   readonly problems: readonly string[];
@@ -143,7 +128,7 @@ export class CheckingClient {
         this.#decoder.push(data, this.#onFrame);
       } catch (error) {
         if (!(error instanceof ProtocolError)) throw error;
-        tally.protocolErrors++;
+        tally.counts.protocolErrors++;
         tally.note(`protocol error from server: ${error.code} ${error.message}`);
         this.#socket.destroy();
       }
@@ -151,14 +136,14 @@ export class CheckingClient {
     this.#socket.on('error', (error: NodeJS.ErrnoException) => {
       if (this.#closing) return;
       if (!this.#open) {
-        tally.connectFailures++;
+        tally.counts.connectFailures++;
         tally.note(`connect failed: ${error.code ?? error.message}`);
       }
     });
     this.#socket.on('close', () => {
       if (this.#open && !this.#closing) {
         this.dropped = true;
-        tally.dropped++;
+        tally.counts.dropped++;
         tally.note('connection dropped by the server');
       }
       if (this.#open) tally.connected--;
@@ -200,11 +185,11 @@ export class CheckingClient {
         tally.lateness.record(latenessUs);
         if (latenessUs > this.worstLatenessUs) this.worstLatenessUs = latenessUs;
         this.#lastArrival = now;
-        tally.chunks++;
-        tally.symbols += content.length;
+        tally.counts.chunks++;
+        tally.counts.symbols += content.length;
         this.#counted += content.length;
         if (content.length < this.#rules.minChars || content.length > this.#rules.maxChars || !this.#onlyAllowed(content)) {
-          tally.badChunks++;
+          tally.counts.badChunks++;
           tally.note(`bad chunk of ${content.length} bytes: ${content.subarray(0, 40).toString('latin1')}`);
         }
         break;
@@ -213,20 +198,20 @@ export class CheckingClient {
         const sent = this.#pending.shift();
         if (sent !== undefined) tally.roundTrip.record((now - sent) * 1000);
         const reported = parseStatistics(frame.content);
-        tally.answersChecked++;
+        tally.counts.answersChecked++;
         if (reported !== this.#counted || sent === undefined) {
-          tally.answersWrong++;
+          tally.counts.answersWrong++;
           tally.note(`statistics answer ${String(reported)} but ${this.#counted} symbols received${sent === undefined ? ' (unasked)' : ''}`);
         }
         this.#counted = 0;
         break;
       }
       case MessageType.error:
-        tally.errorFrames++;
+        tally.counts.errorFrames++;
         tally.note(`error frame: ${frame.content.toString('latin1')}`);
         break;
       case MessageType.shutdown:
-        tally.shutdownFrames++;
+        tally.counts.shutdownFrames++;
         this.#closing = true;
         break;
     }

@@ -144,7 +144,7 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
   const holdStart = performance.now();
   while (performance.now() - holdStart < options.holdSeconds * 1000) {
     await delay(Math.min(5000, options.holdSeconds * 1000 - (performance.now() - holdStart)));
-    options.progress(`hold: ${Math.round((performance.now() - holdStart) / 1000)}/${options.holdSeconds} s, ${total()} clients, ${hold.answersChecked} answers checked`);
+    options.progress(`hold: ${Math.round((performance.now() - holdStart) / 1000)}/${options.holdSeconds} s, ${total()} clients, ${hold.counts.answersChecked} answers checked`);
   }
   const after = await metricsOf(server);
   const cpuAfter = server?.cpuSeconds();
@@ -170,7 +170,7 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
   await server?.stop();
 
   // The server's own count where it has one; else what the clients received.
-  const chunks = before !== undefined && after !== undefined ? metricTotal(after, 'multi_socket_chunks_total') - metricTotal(before, 'multi_socket_chunks_total') : hold.chunks;
+  const chunks = before !== undefined && after !== undefined ? metricTotal(after, 'multi_socket_chunks_total') - metricTotal(before, 'multi_socket_chunks_total') : hold.counts.chunks;
   const late = after === undefined ? undefined : histogramDelta(before, after, 'multi_socket_chunk_lateness_seconds');
   const cpu = cpuBefore !== undefined && cpuAfter !== undefined ? cpuAfter - cpuBefore : undefined;
   return {
@@ -197,11 +197,11 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
     rssPerClientKb: rss === undefined || idleRss === undefined || clientsHeld === 0 ? undefined : round((rss - idleRss) / 1024 / clientsHeld),
     serverLogLines: logLines,
     gc: after === undefined ? undefined : gcDelta(before, after),
-    answersChecked: hold.answersChecked,
-    answersWrong: hold.answersWrong + ramp.answersWrong,
-    badChunks: hold.badChunks + ramp.badChunks,
-    dropped: hold.dropped + ramp.dropped,
-    connectFailures: ramp.connectFailures + hold.connectFailures,
+    answersChecked: hold.counts.answersChecked,
+    answersWrong: hold.counts.answersWrong + ramp.counts.answersWrong,
+    badChunks: hold.counts.badChunks + ramp.counts.badChunks,
+    dropped: hold.counts.dropped + ramp.counts.dropped,
+    connectFailures: ramp.counts.connectFailures + hold.counts.connectFailures,
     problems: [...ramp.problems, ...hold.problems].slice(0, 20),
     ramp: samples,
   };

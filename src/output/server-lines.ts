@@ -1,5 +1,5 @@
 import type { Peer, ServerEvent } from '../server/events.js';
-import type { ProcessSnapshot, StatsSnapshot } from '../server/stats.js';
+import type { ProcessSnapshot, StatsSnapshot } from '../server/snapshot.js';
 
 /** The events about one connection. */
 type PeerEvent = Extract<ServerEvent, { readonly peer: Peer }>;

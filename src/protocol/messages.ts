@@ -8,6 +8,7 @@ import {
   type Frame,
 } from './frame.js';
 import { encodeFrame, encodePrefixedHeader, joinFrame } from './encoder.js';
+import type { ProtocolError } from './errors.js';
 
 /**
  * The messages of the protocol, built and recognised in one place so that the server, the
@@ -92,4 +93,9 @@ export function messageTypeOf(frame: Frame): MessageType {
 
 export function isStatisticsRequest(frame: Frame): boolean {
   return frame.content.length === 1 && frame.content[0] === STATISTICS_REQUEST.charCodeAt(0);
+}
+
+/** What an `error` frame says: the stable code first, so scripts and the original client both can read it. */
+export function errorContent(error: ProtocolError): Buffer {
+  return Buffer.from(`${error.code}: ${error.message}`, 'latin1');
 }

@@ -1,10 +1,11 @@
 import cluster, { type Worker } from 'node:cluster';
 import { performance } from 'node:perf_hooks';
+import { Message, ours, workerEnv, type ToPrimary, type ToWorker } from './cluster-messages.js';
+import type { serveClusterMetrics } from './cluster-metrics.js';
 import type { ServerConfig } from './config.js';
 import type { ServerEventSink } from './events.js';
-import { startServer, type CloseOptions, type RunningServer, type StartOptions } from './server.js';
-import { ServerStats, type StatsSnapshot } from './stats.js';
-import type { serveClusterMetrics } from './cluster-metrics.js';
+import type { CloseOptions } from './server.js';
+import { sumStats, type StatsSnapshot } from './snapshot.js';
 
 /**
  * `--workers N`: N processes serving one listening port with node:cluster, so that one machine
@@ -13,8 +14,7 @@ import type { serveClusterMetrics } from './cluster-metrics.js';
  * The primary only supervises: it forks the workers, prints the lines that concern the whole
  * server once (`listening on`, `shutting down`, `stopped`), replaces a worker that dies, drains
  * them all on a signal, and serves the metrics of all of them. Each worker runs the ordinary
- * server (startServer) on the same configuration, with its share of `--max-clients`, and prints
- * its own connections' lines.
+ * server (see cluster-worker.ts) and prints its own connections' lines.
  */
 
 export const MAX_WORKERS = 64;
@@ -26,8 +26,6 @@ const crashLimit = (workers: number): number => Math.max(5, workers);
 const STUCK_WORKER_GRACE_MS = 5_000;
 /** A worker that does not send its metrics within this time is left out of that scrape. */
 const METRICS_REPLY_MS = 3_000;
-/** How the primary tells a worker its slot and the port to listen on: `slot:port`. */
-const WORKER_ENV = 'MULTI_SOCKET_WORKER';
 
 /** What the primary reports about its workers; src/output decides how each looks. */
 export type ClusterEvent =
@@ -37,50 +35,6 @@ export type ClusterEvent =
   | { readonly type: 'crash-loop'; readonly deaths: number; readonly withinMs: number };
 
 export type ClusterEventSink = (event: ClusterEvent) => void;
-
-// ---- the messages between the primary and a worker ---------------------------------------------
-
-// Prefixed: the same channel carries node:cluster's own messages and anyone else's.
-const STOP = 'multi-socket:stop';
-const METRICS_REQUEST = 'multi-socket:metrics-request';
-const LISTENING = 'multi-socket:listening';
-const FAILED = 'multi-socket:failed';
-const SHUTDOWN = 'multi-socket:shutdown';
-const STOPPED = 'multi-socket:stopped';
-const METRICS = 'multi-socket:metrics';
-
-type ToWorker =
-  | { readonly type: typeof STOP; readonly reason: string; readonly signal: NodeJS.Signals | undefined }
-  | { readonly type: typeof METRICS_REQUEST; readonly id: number };
-
-type ToPrimary =
-  | { readonly type: typeof LISTENING; readonly port: number; readonly family: string }
-  | { readonly type: typeof FAILED; readonly message: string }
-  | { readonly type: typeof SHUTDOWN; readonly clients: number }
-  | { readonly type: typeof STOPPED; readonly forced: number; readonly stats: StatsSnapshot }
-  | { readonly type: typeof METRICS; readonly id: number; readonly metrics: object };
-
-/** One of our messages (from our own other process, so trusted past the prefix), or undefined. */
-function ours<T extends { type: string }>(message: unknown): T | undefined {
-  const type = (message as { type?: unknown } | null)?.type;
-  return typeof type === 'string' && type.startsWith('multi-socket:') ? (message as T) : undefined;
-}
-
-/** Whether this process is a worker forked by startCluster. */
-export function isClusterWorker(): boolean {
-  return cluster.isWorker && process.env[WORKER_ENV] !== undefined;
-}
-
-/**
- * What one of `workers` processes serves: its share of the connection cap (rounded up, so the
- * whole server holds at least `maxClients`), on the port the primary chose; the primary alone
- * serves the metrics.
- */
-export function workerConfig(config: ServerConfig, workers: number, port: number): ServerConfig {
-  return { ...config, port, maxClients: Math.ceil(config.maxClients / workers), metrics: undefined };
-}
-
-// ---- the primary ---------------------------------------------------------------------------------
 
 export interface RunningCluster {
   /** The one port every worker serves. */
@@ -97,31 +51,6 @@ export interface RunningCluster {
   kill(): void;
 }
 
-interface Member {
-  /** 1..N: a replacement takes the slot of the worker it replaces. */
-  readonly slot: number;
-  readonly worker: Worker;
-  readonly pid: number;
-  readonly replacement: boolean;
-  listening: boolean;
-  /** Why the worker will exit, when we know better than its exit code. */
-  cause?: string;
-  /** Metrics requests waiting for this worker's answer, by id. */
-  readonly metricsReplies: Map<number, (metrics: object | undefined) => void>;
-}
-
-interface Draining {
-  readonly options: Required<Pick<CloseOptions, 'reason'>> & CloseOptions;
-  /** Workers whose `shutdown` count has not come yet. */
-  readonly unreported: Set<Member>;
-  /** Whether the `shutdown` line with every worker's clients is out. */
-  reported: boolean;
-  clients: number;
-  forced: number;
-  stats: StatsSnapshot;
-  readonly done: () => void;
-}
-
 /**
  * Forks `workers` processes that each run the server with `config`; resolves once all of them
  * listen, rejects (with every worker stopped) if one cannot.
@@ -132,28 +61,113 @@ export async function startCluster(
   report: ServerEventSink,
   reportCluster: ClusterEventSink,
 ): Promise<RunningCluster> {
-  const members = new Map<Worker, Member>();
-  let phase: 'starting' | 'running' | 'draining' | 'failed' = 'starting';
-  let started: { resolve: () => void; reject: (error: Error) => void } | undefined;
-  let sharedPort: number | undefined;
-  let family = 'IPv4';
-  /** The port workers are told to listen on: see fork(). */
-  let listenPort = config.port;
-  const deaths: number[] = [];
-  let restarts = 0;
-  let tripGuard: () => void = () => undefined;
-  const failed = new Promise<void>((resolve) => (tripGuard = resolve));
-  let draining: Draining | undefined;
-  let closing: Promise<void> | undefined;
-  let metrics: Awaited<ReturnType<typeof serveClusterMetrics>> | undefined;
-  let metricsRequests = 0;
+  const primary = new ClusterPrimary(config, workers, report, reportCluster);
+  const port = await primary.start();
+  return { port, failed: primary.failed, close: (options) => primary.close(options), kill: () => primary.kill() };
+}
 
-  const tell = (member: Member, message: ToWorker): void => {
-    // A worker that is dying cannot hear it; its exit is handled on its own.
-    if (member.worker.isConnected()) member.worker.send(message, undefined, {}, () => undefined);
-  };
+interface Draining {
+  readonly name: 'draining';
+  readonly drain: Drain;
+  /** Kills the workers that outlive the shutdown timeout by too much. */
+  readonly stuck: NodeJS.Timeout;
+}
 
-  function fork(slot: number, replacement: boolean): void {
+/**
+ * Where the primary is, with what only that phase needs:
+ * starting -> running -> draining -> closed. Workers that keep dying: running -> failed, then
+ * draining when the caller closes it. A worker that cannot start: starting -> failed, for good.
+ */
+type Phase =
+  | { readonly name: 'starting' }
+  | { readonly name: 'running' }
+  | Draining
+  | { readonly name: 'failed' }
+  | { readonly name: 'closed' };
+
+/**
+ * The primary process: forks and replaces the workers, answers their messages according to its
+ * phase, and turns what they report into the whole server's lines.
+ */
+class ClusterPrimary {
+  /** Resolves if the crash-loop guard trips. */
+  readonly failed: Promise<void>;
+  readonly #config: ServerConfig;
+  readonly #workers: number;
+  readonly #report: ServerEventSink;
+  readonly #reportCluster: ClusterEventSink;
+  #phase: Phase = { name: 'starting' };
+  readonly #members = new Set<Member>();
+  readonly #started = deferred();
+  readonly #crashLoop = deferred();
+  readonly #closed = deferred();
+  /** The port the workers share and its family, once the first one listens. */
+  #port: number | undefined;
+  #family = 'IPv4';
+  /** The port workers are told to listen on: see #fork(). */
+  #listenPort: number;
+  /** When workers died while running, the oldest first, within the crash window. */
+  readonly #deaths: number[] = [];
+  #restarts = 0;
+  #metrics: Awaited<ReturnType<typeof serveClusterMetrics>> | undefined;
+  #metricsRequests = 0;
+
+  constructor(config: ServerConfig, workers: number, report: ServerEventSink, reportCluster: ClusterEventSink) {
+    this.#config = config;
+    this.#workers = workers;
+    this.#report = report;
+    this.#reportCluster = reportCluster;
+    this.#listenPort = config.port;
+    this.failed = this.#crashLoop.promise;
+  }
+
+  /** Forks the workers; resolves with their port once all listen, rejects with all killed if one cannot. */
+  async start(): Promise<number> {
+    const config = this.#config;
+    try {
+      for (let slot = 1; slot <= this.#workers; slot++) this.#fork(slot, false);
+      await this.#started.promise;
+      this.#phase = { name: 'running' };
+      const port = this.#port;
+      if (port === undefined) throw new Error('no worker reported its port');
+      this.#report({ type: 'listening', host: config.host, port, family: this.#family });
+      if (config.metrics !== undefined) {
+        // Loaded only when asked for, as in server.ts: prom-client costs start-up time.
+        const loaded = await import('./cluster-metrics.js');
+        const figures = { workers: () => this.#members.size, restarts: () => this.#restarts };
+        this.#metrics = await loaded.serveClusterMetrics(config.metrics, () => this.#gatherMetrics(), figures);
+        this.#report({ type: 'metrics', host: config.metrics.host, port: this.#metrics.address.port });
+      }
+      return port;
+    } catch (error) {
+      this.#phase = { name: 'failed' };
+      this.kill();
+      throw error;
+    }
+  }
+
+  /** See RunningCluster.close(); a second call waits for the same drain. */
+  close({ reason = 'server shutting down', signal }: CloseOptions = {}): Promise<void> {
+    if (this.#phase.name === 'running' || this.#phase.name === 'failed') {
+      const drain = new Drain({ reason, signal }, this.#members, this.#report);
+      const stuck = setTimeout(() => this.kill(), this.#config.shutdownTimeoutMs + STUCK_WORKER_GRACE_MS).unref();
+      const draining = { name: 'draining', drain, stuck } as const;
+      this.#phase = draining;
+      for (const member of this.#members) {
+        if (member.listening) member.tell({ type: Message.stop, reason, signal });
+      }
+      // At once if no worker is left.
+      drain.reportShutdownWhenComplete();
+      if (this.#members.size === 0) void this.#finish(draining);
+    }
+    return this.#closed.promise;
+  }
+
+  kill(): void {
+    for (const member of this.#members) member.kill();
+  }
+
+  #fork(slot: number, replacement: boolean): void {
     // How node:cluster shares a port (checked on Node 20): a worker's listen() asks the primary
     // for a handle keyed by host, port and the worker's count of such listens; the primary binds
     // once per key and hands every worker asking for the same key the same socket. So N workers
@@ -161,288 +175,219 @@ export async function startCluster(
     // some worker holds it: once every worker has died, a new listen(0) would bind a new port. So
     // from then on workers ask for the port by number (a new key, free again by then, because
     // the old socket closed with its last worker).
-    if (members.size === 0 && sharedPort !== undefined) listenPort = sharedPort;
-    const worker = cluster.fork({ [WORKER_ENV]: `${slot}:${listenPort}` });
-    const member: Member = { slot, worker, pid: worker.process.pid ?? 0, replacement, listening: false, metricsReplies: new Map() };
-    members.set(worker, member);
+    if (this.#members.size === 0 && this.#port !== undefined) this.#listenPort = this.#port;
+    const worker = cluster.fork(workerEnv(slot, this.#listenPort));
+    const member = new Member(worker, slot, replacement);
+    this.#members.add(member);
     // Errors of the channel to a dying worker: its exit tells us what we need.
     worker.on('error', () => undefined);
-    worker.on('message', (message: unknown) => onMessage(member, message));
-    worker.on('exit', (code: number | null, signal: NodeJS.Signals | null) => onExit(member, code, signal));
+    worker.on('message', (message: unknown) => this.#onMessage(member, message));
+    worker.on('exit', (code: number | null, signal: NodeJS.Signals | null) => this.#onExit(member, code, signal));
   }
 
-  function onMessage(member: Member, raw: unknown): void {
+  #onMessage(member: Member, raw: unknown): void {
     const message = ours<ToPrimary>(raw);
+    const phase = this.#phase;
     switch (message?.type) {
-      case LISTENING:
-        if (sharedPort !== undefined && message.port !== sharedPort) {
-          // Only if every worker holding the port died while this one was starting (see fork()):
+      case Message.listening:
+        if (this.#port !== undefined && message.port !== this.#port) {
+          // Only if every worker holding the port died while this one was starting (see #fork()):
           // it got a port of its own, which no client knows. Its replacement asks by number.
-          member.cause = `listened on port ${message.port}, not ${sharedPort}`;
-          member.worker.process.kill('SIGKILL');
+          member.kill(`listened on port ${message.port}, not ${this.#port}`);
           return;
         }
-        sharedPort = message.port;
-        family = message.family;
+        this.#port = message.port;
+        this.#family = message.family;
         member.listening = true;
-        reportCluster({ type: 'worker-listening', worker: member.slot, pid: member.pid, replacement: member.replacement });
+        this.#reportCluster({ type: 'worker-listening', worker: member.slot, pid: member.pid, replacement: member.replacement });
         // A worker still starting when the drain began could not hear the request then.
-        if (draining !== undefined) tell(member, { type: STOP, reason: draining.options.reason, signal: draining.options.signal });
-        if (phase === 'starting' && [...members.values()].every((m) => m.listening)) started?.resolve();
+        if (phase.name === 'draining') member.tell({ type: Message.stop, reason: phase.drain.options.reason, signal: phase.drain.options.signal });
+        if (phase.name === 'starting' && [...this.#members].every((m) => m.listening)) this.#started.resolve();
         return;
-      case FAILED:
+      case Message.failed:
         member.cause = message.message;
         return;
-      case SHUTDOWN:
-        if (draining === undefined) return;
-        draining.clients += message.clients;
-        draining.unreported.delete(member);
-        reportShutdownWhenComplete();
+      case Message.shutdown:
+        if (phase.name === 'draining') phase.drain.shutdown(member, message.clients);
         return;
-      case STOPPED:
-        if (draining === undefined) return;
-        draining.forced += message.forced;
-        draining.stats = addStats(draining.stats, message.stats);
+      case Message.stopped:
+        if (phase.name === 'draining') phase.drain.stopped(message.forced, message.stats);
         return;
-      case METRICS:
-        member.metricsReplies.get(message.id)?.(message.metrics);
+      case Message.metrics:
+        member.metricsArrived(message.id, message.metrics);
         return;
       default:
         return;
     }
   }
 
-  function onExit(member: Member, code: number | null, signal: NodeJS.Signals | null): void {
-    members.delete(member.worker);
-    for (const reply of member.metricsReplies.values()) reply(undefined);
-    const cause = member.cause ?? (signal ?? `exit code ${code ?? '?'}`);
+  #onExit(member: Member, code: number | null, signal: NodeJS.Signals | null): void {
+    this.#members.delete(member);
+    member.exited();
+    const cause = member.cause ?? signal ?? `exit code ${code ?? '?'}`;
     const died = (replaced: boolean): void =>
-      reportCluster({ type: 'worker-died', worker: member.slot, pid: member.pid, cause, replaced });
-    switch (phase) {
+      this.#reportCluster({ type: 'worker-died', worker: member.slot, pid: member.pid, cause, replaced });
+    const phase = this.#phase;
+    switch (phase.name) {
       case 'starting':
-        started?.reject(new Error(member.cause ?? `worker ${member.slot} exited (${cause}) before it was listening`));
+        this.#started.reject(new Error(member.cause ?? `worker ${member.slot} exited (${cause}) before it was listening`));
         return;
       case 'failed':
+      case 'closed':
         return;
       case 'draining':
         if (signal !== null || code !== 0) died(false);
-        if (draining !== undefined) {
-          draining.unreported.delete(member);
-          reportShutdownWhenComplete();
-        }
-        if (members.size === 0) void finishDrain();
+        phase.drain.exited(member);
+        if (this.#members.size === 0) void this.#finish(phase);
         return;
       case 'running': {
-        const now = performance.now();
-        deaths.push(now);
-        while ((deaths[0] ?? now) < now - CRASH_WINDOW_MS) deaths.shift();
-        if (deaths.length > crashLimit(workers)) {
+        const deaths = this.#died(performance.now());
+        if (deaths > crashLimit(this.#workers)) {
           died(false);
-          reportCluster({ type: 'crash-loop', deaths: deaths.length, withinMs: CRASH_WINDOW_MS });
-          phase = 'failed';
-          tripGuard();
+          this.#reportCluster({ type: 'crash-loop', deaths, withinMs: CRASH_WINDOW_MS });
+          this.#phase = { name: 'failed' };
+          this.#crashLoop.resolve();
           return;
         }
         died(true);
-        restarts++;
-        fork(member.slot, true);
+        this.#restarts++;
+        this.#fork(member.slot, true);
         return;
       }
     }
   }
 
-  function reportShutdownWhenComplete(): void {
-    if (draining === undefined || draining.unreported.size > 0 || draining.reported) return;
-    draining.reported = true;
-    const { options, clients } = draining;
-    report({ type: 'shutdown', reason: options.reason, signal: options.signal, clients });
+  /** Counts a worker's death at `now`; returns the deaths within the crash window. */
+  #died(now: number): number {
+    this.#deaths.push(now);
+    while ((this.#deaths[0] ?? now) < now - CRASH_WINDOW_MS) this.#deaths.shift();
+    return this.#deaths.length;
   }
 
-  async function finishDrain(): Promise<void> {
-    if (draining === undefined) return;
-    if (metrics !== undefined) await new Promise((resolve) => metrics?.server.close(resolve));
-    report({ type: 'stopped', forced: draining.forced, stats: draining.stats });
-    draining.done();
-  }
-
-  function kill(): void {
-    for (const member of members.values()) member.worker.process.kill('SIGKILL');
-  }
-
-  function close({ reason = 'server shutting down', signal }: CloseOptions = {}): Promise<void> {
-    closing ??= new Promise<void>((resolve) => {
-      phase = 'draining';
-      const stuck = setTimeout(kill, config.shutdownTimeoutMs + STUCK_WORKER_GRACE_MS).unref();
-      draining = {
-        options: { reason, signal },
-        unreported: new Set(members.values()),
-        reported: false,
-        clients: 0,
-        forced: 0,
-        stats: addStats(),
-        done: () => {
-          clearTimeout(stuck);
-          resolve();
-        },
-      };
-      for (const member of members.values()) {
-        if (member.listening) tell(member, { type: STOP, reason, signal });
-      }
-      reportShutdownWhenComplete();
-      if (members.size === 0) void finishDrain();
-    });
-    return closing;
+  /** Every worker has exited: the `stopped` line, once the metrics listener is closed too. */
+  async #finish({ drain, stuck }: Draining): Promise<void> {
+    if (this.#metrics !== undefined) await new Promise((resolve) => this.#metrics?.server.close(resolve));
+    drain.reportStopped();
+    clearTimeout(stuck);
+    this.#phase = { name: 'closed' };
+    this.#closed.resolve();
   }
 
   /** Every listening worker's registry as JSON; a worker that dies or does not answer is left out. */
-  function gatherMetrics(): Promise<object[]> {
-    const id = ++metricsRequests;
-    const replies = [...members.values()]
-      .filter((member) => member.listening)
-      .map(
-        (member) =>
-          new Promise<object | undefined>((resolve) => {
-            const timer = setTimeout(() => reply(undefined), METRICS_REPLY_MS);
-            const reply = (metrics: object | undefined): void => {
-              clearTimeout(timer);
-              member.metricsReplies.delete(id);
-              resolve(metrics);
-            };
-            member.metricsReplies.set(id, reply);
-            tell(member, { type: METRICS_REQUEST, id });
-          }),
-      );
+  #gatherMetrics(): Promise<object[]> {
+    const id = ++this.#metricsRequests;
+    const replies = [...this.#members].filter((member) => member.listening).map((member) => member.metrics(id));
     return Promise.all(replies).then((all) => all.filter((metrics) => metrics !== undefined));
   }
+}
 
-  try {
-    await new Promise<void>((resolve, reject) => {
-      started = { resolve, reject };
-      for (let slot = 1; slot <= workers; slot++) fork(slot, false);
-    });
-    phase = 'running';
-    if (sharedPort === undefined) throw new Error('no worker reported its port');
-    report({ type: 'listening', host: config.host, port: sharedPort, family });
-    if (config.metrics !== undefined) {
-      // Loaded only when asked for, as in server.ts: prom-client costs start-up time.
-      const loaded = await import('./cluster-metrics.js');
-      metrics = await loaded.serveClusterMetrics(config.metrics, gatherMetrics, { workers: () => members.size, restarts: () => restarts });
-      report({ type: 'metrics', host: config.metrics.host, port: metrics.address.port });
-    }
-  } catch (error) {
-    phase = 'failed';
-    kill();
-    throw error;
+/** One worker process, as the primary sees it. */
+class Member {
+  readonly worker: Worker;
+  /** 1..N: a replacement takes the slot of the worker it replaces. */
+  readonly slot: number;
+  readonly pid: number;
+  readonly replacement: boolean;
+  listening = false;
+  /** Why the worker will exit, when we know better than its exit code. */
+  cause: string | undefined;
+  /** Metrics requests waiting for this worker's answer, by id. */
+  readonly #metricsReplies = new Map<number, (metrics: object | undefined) => void>();
+
+  constructor(worker: Worker, slot: number, replacement: boolean) {
+    this.worker = worker;
+    this.slot = slot;
+    this.pid = worker.process.pid ?? 0;
+    this.replacement = replacement;
   }
 
-  return { port: sharedPort, failed, close, kill };
-}
+  tell(message: ToWorker): void {
+    // A worker that is dying cannot hear it; its exit is handled on its own.
+    if (this.worker.isConnected()) this.worker.send(message, undefined, {}, () => undefined);
+  }
 
-/** The sum of the workers' counters (no arguments: all zero). */
-function addStats(...all: StatsSnapshot[]): StatsSnapshot {
-  const sum = new ServerStats().snapshot(0);
-  const add = (into: Record<string, number>, from: Readonly<Record<string, number>>): Record<string, number> => {
-    for (const [key, count] of Object.entries(from)) into[key] = (into[key] ?? 0) + count;
-    return into;
-  };
-  return all.reduce<StatsSnapshot>(
-    (a, b) => ({
-      clients: a.clients + b.clients,
-      accepted: a.accepted + b.accepted,
-      rejected: a.rejected + b.rejected,
-      closed: a.closed + b.closed,
-      chunks: a.chunks + b.chunks,
-      symbols: a.symbols + b.symbols,
-      statisticsAnswers: a.statisticsAnswers + b.statisticsAnswers,
-      blocked: a.blocked + b.blocked,
-      errors: add(add({}, a.errors), b.errors),
-      connectionErrors: add(add({}, a.connectionErrors), b.connectionErrors),
-      internalErrors: a.internalErrors + b.internalErrors,
-    }),
-    sum,
-  );
-}
+  kill(cause?: string): void {
+    if (cause !== undefined) this.cause = cause;
+    this.worker.process.kill('SIGKILL');
+  }
 
-// ---- a worker ------------------------------------------------------------------------------------
+  /** Asks for the worker's registry as JSON; undefined if it dies or does not answer in time. */
+  metrics(id: number): Promise<object | undefined> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => reply(undefined), METRICS_REPLY_MS);
+      const reply = (metrics: object | undefined): void => {
+        clearTimeout(timer);
+        this.#metricsReplies.delete(id);
+        resolve(metrics);
+      };
+      this.#metricsReplies.set(id, reply);
+      this.tell({ type: Message.metricsRequest, id });
+    });
+  }
 
-export interface ClusterWorker {
-  readonly server: RunningServer;
-  /** Calls `listener` when the primary asks this worker to drain (it got SIGINT or SIGTERM). */
-  onStopRequest(listener: (options: CloseOptions) => void): void;
-  /** Resolves once every message to the primary is handed over: await it before exiting. */
-  flush(): Promise<void>;
+  metricsArrived(id: number, metrics: object): void {
+    this.#metricsReplies.get(id)?.(metrics);
+  }
+
+  exited(): void {
+    for (const reply of this.#metricsReplies.values()) reply(undefined);
+  }
 }
 
 /**
- * Runs this worker's server with its share of `config`. The lines that concern the whole server
- * (`listening`, `shutdown`, `stopped`) go to the primary, which prints each once; the others go
- * to `report`. Resolves with undefined if the server cannot listen (the primary reports why).
+ * One drain of every worker: adds up what each reports, so that the whole server prints one
+ * `shutting down` line (with everyone's clients) and one `stopped` line.
  */
-export async function startWorker(config: ServerConfig, workers: number, report: ServerEventSink, options: StartOptions = {}): Promise<ClusterWorker | undefined> {
-  const port = Number((process.env[WORKER_ENV] ?? '').split(':')[1]);
-  const sending = new Set<Promise<void>>();
-  const send = (message: ToPrimary): void => {
-    const sent = new Promise<void>((resolve) => {
-      if (process.send === undefined) resolve();
-      else process.send(message, undefined, {}, () => resolve());
-    });
-    sending.add(sent);
-    void sent.then(() => sending.delete(sent));
-  };
-  const flush = async (): Promise<void> => {
-    await Promise.all(sending);
-  };
+class Drain {
+  readonly options: CloseOptions & { readonly reason: string };
+  readonly #report: ServerEventSink;
+  /** Workers whose `shutdown` count has not come yet. */
+  readonly #unreported: Set<Member>;
+  #reported = false;
+  #clients = 0;
+  #forced = 0;
+  readonly #stats: StatsSnapshot[] = [];
 
-  let server: RunningServer | undefined;
-  let stopRequest: CloseOptions | undefined;
-  let onStop: ((options: CloseOptions) => void) | undefined;
-  let stats: ServerStats | undefined;
-  let readMetrics: (() => Promise<object>) | undefined;
-  if (config.metrics !== undefined) {
-    // The primary serves them, summed over the workers; each worker keeps its own registry.
-    const loaded = await import('./cluster-metrics.js');
-    stats = new ServerStats();
-    readMetrics = loaded.workerMetrics(stats, () => server?.clients ?? 0);
+  constructor(options: CloseOptions & { readonly reason: string }, members: Iterable<Member>, report: ServerEventSink) {
+    this.options = options;
+    this.#unreported = new Set(members);
+    this.#report = report;
   }
-  process.on('message', (raw: unknown) => {
-    const message = ours<ToWorker>(raw);
-    if (message?.type === STOP) {
-      stopRequest = { reason: message.reason, signal: message.signal };
-      onStop?.(stopRequest);
-    } else if (message?.type === METRICS_REQUEST) {
-      void (readMetrics?.() ?? Promise.resolve([])).then((metrics) => send({ type: METRICS, id: message.id, metrics }));
-    }
+
+  shutdown(member: Member, clients: number): void {
+    this.#clients += clients;
+    this.#unreported.delete(member);
+    this.reportShutdownWhenComplete();
+  }
+
+  stopped(forced: number, stats: StatsSnapshot): void {
+    this.#forced += forced;
+    this.#stats.push(stats);
+  }
+
+  /** A worker that exits reports nothing more: the line goes out without its share. */
+  exited(member: Member): void {
+    this.#unreported.delete(member);
+    this.reportShutdownWhenComplete();
+  }
+
+  reportShutdownWhenComplete(): void {
+    if (this.#unreported.size > 0 || this.#reported) return;
+    this.#reported = true;
+    this.#report({ type: 'shutdown', reason: this.options.reason, signal: this.options.signal, clients: this.#clients });
+  }
+
+  reportStopped(): void {
+    this.#report({ type: 'stopped', forced: this.#forced, stats: sumStats(this.#stats) });
+  }
+}
+
+function deferred(): { readonly promise: Promise<void>; readonly resolve: () => void; readonly reject: (error: Error) => void } {
+  let resolve: () => void = () => undefined;
+  let reject: (error: Error) => void = () => undefined;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
   });
-
-  const sink: ServerEventSink = (event) => {
-    switch (event.type) {
-      case 'listening':
-        send({ type: LISTENING, port: event.port, family: event.family });
-        return;
-      case 'shutdown':
-        send({ type: SHUTDOWN, clients: event.clients });
-        return;
-      case 'stopped':
-        send({ type: STOPPED, forced: event.forced, stats: event.stats });
-        return;
-      default:
-        report(event);
-    }
-  };
-
-  try {
-    server = await startServer(workerConfig(config, workers, port), sink, { ...options, stats });
-  } catch (error) {
-    send({ type: FAILED, message: error instanceof Error ? error.message : String(error) });
-    await flush();
-    return undefined;
-  }
-  return {
-    server,
-    onStopRequest(listener) {
-      onStop = listener;
-      if (stopRequest !== undefined) listener(stopRequest);
-    },
-    flush,
-  };
+  return { promise, resolve, reject };
 }

@@ -1,7 +1,7 @@
 import type { ProtocolError } from '../protocol/errors.js';
 import type { FrameHeader } from '../protocol/frame.js';
 import type { Wait } from './generator.js';
-import type { ProcessSnapshot, StatsSnapshot } from './stats.js';
+import type { ProcessSnapshot, StatsSnapshot } from './snapshot.js';
 
 /** A connected peer. */
 export interface Peer {

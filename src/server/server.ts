@@ -1,14 +1,19 @@
 import { once } from 'node:events';
-import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { ErrorCode, ProtocolError } from '../protocol/errors.js';
 import { MessageType } from '../protocol/frame.js';
-import { encodeServerFrame } from '../protocol/messages.js';
+import { encodeServerFrame, errorContent } from '../protocol/messages.js';
+import { TcpTransport } from '../transport/tcp.js';
+import type { Transport } from '../transport/transport.js';
 import type { ServerConfig } from './config.js';
 import type { Peer, ServerEventSink } from './events.js';
 import { StreamSource } from './generator.js';
 import { Scheduler } from './scheduler.js';
-import { CLOSE_GRACE_MS, Session, errorContent } from './session.js';
-import { processSnapshot, ServerStats, type StatsSnapshot } from './stats.js';
+import { CLOSE_GRACE_MS, Session } from './session.js';
+import type { SessionContext } from './session-core.js';
+import { TurnQueue } from './turns.js';
+import type { StatsSnapshot } from './snapshot.js';
+import { processSnapshot, ServerStats } from './stats.js';
 import type { serveMetrics } from './metrics.js';
 
 export interface CloseOptions {
@@ -51,46 +56,62 @@ export async function startServer(config: ServerConfig, sink: ServerEventSink, o
     sink(event);
   };
   const streams = new StreamSource(config.seed);
-  const scheduler = new Scheduler();
   let accepted = 0;
   let closing: Promise<void> | undefined;
   /** Set while shutting down: called when the last session has closed. */
   let whenEmpty: (() => void) | undefined;
 
-  const listener = createServer((socket) => {
-    const peer = peerOf(socket, ++accepted);
+  // One for every session: a connection costs its own state, not a copy of what all share.
+  const context: SessionContext = {
+    config,
+    scheduler: new Scheduler(),
+    turns: new TurnQueue(),
+    stats,
+    chunkEvents: options.chunkEvents ?? true,
+    emit,
+    onClosed: (done) => {
+      sessions.delete(done as Session);
+      if (sessions.size === 0) whenEmpty?.();
+    },
+  };
+
+  /** A new connection over any transport: served, or refused if the server is full. */
+  const serve = (transport: Transport): void => {
+    const peer: Peer = { id: ++accepted, ...transport.remote };
     if (closing !== undefined) {
-      socket.destroy();
+      transport.destroy();
       return;
     }
     if (sessions.size >= config.maxClients) {
-      reject(socket, peer, emit, config.maxClients);
+      refuse(transport, peer, emit, config.maxClients);
       return;
     }
     // Drawn in accept order, so a seed gives the n-th connection the same stream every run.
-    const generator = streams.next(config.chars, config.interval, config.alphabet);
-    const session = new Session(socket, peer, {
-      config,
-      scheduler,
-      stats,
-      chunkEvents: options.chunkEvents ?? true,
-      generator,
-      emit,
-      onClosed: (done) => {
-        sessions.delete(done);
-        if (sessions.size === 0) whenEmpty?.();
-      },
-    });
+    const session = new Session(transport, peer, streams.next(config.chars, config.interval, config.alphabet), context);
     sessions.add(session);
-    emit({ type: 'accepted', peer, clients: sessions.size });
+    try {
+      emit({ type: 'accepted', peer, clients: sessions.size });
+    } catch (error) {
+      // A fault of ours in reporting it: this connection's problem, like any other in a session.
+      session.internalError(error);
+      return;
+    }
     session.start();
-  });
+  };
 
+  const listener = createServer((socket) => serve(new TcpTransport(socket)));
   listener.listen({ host: config.host, port: config.port });
   await Promise.race([once(listener, 'listening'), once(listener, 'error').then(([error]) => Promise.reject(error as Error))]);
   const address = listener.address() as AddressInfo;
+  let metrics: Awaited<ReturnType<typeof startMetrics>> | undefined;
+  try {
+    metrics = config.metrics === undefined ? undefined : await startMetrics(config.metrics, stats, () => sessions.size);
+  } catch (error) {
+    // A failed start releases everything it took: the client port too.
+    await new Promise((resolve) => listener.close(resolve));
+    throw error;
+  }
   emit({ type: 'listening', host: config.host, port: address.port, family: address.family });
-  const metrics = config.metrics === undefined ? undefined : await startMetrics(config.metrics, stats, () => sessions.size);
   if (metrics !== undefined) emit({ type: 'metrics', host: config.metrics?.host ?? '', port: metrics.address.port });
   const statsTimer =
     config.statsIntervalMs > 0
@@ -130,22 +151,17 @@ export async function startServer(config: ServerConfig, sink: ServerEventSink, o
   };
 }
 
-function peerOf(socket: Socket, id: number): Peer {
-  // A socket reset before we look at it has no address; it still gets a printable one.
-  const host = socket.remoteAddress ?? '?';
-  const port = socket.remotePort ?? 0;
-  const family = socket.remoteFamily ?? 'IPv4';
-  return { id, host, port, family };
+/** Over the connection cap: tell the peer why, then close it; connected clients are untouched. */
+function refuse(transport: Transport, peer: Peer, emit: ServerEventSink, maxClients: number): void {
+  const error = new ProtocolError(ErrorCode.serverFull, `server full (${maxClients} clients)`);
+  transport.attach(IGNORE_ALL);
+  transport.end(encodeServerFrame(MessageType.error, errorContent(error), 0));
+  setTimeout(() => transport.destroy(), CLOSE_GRACE_MS).unref();
+  emit({ type: 'rejected', peer, error });
 }
 
-/** Over the connection cap: tell the peer why, then close it; connected clients are untouched. */
-function reject(socket: Socket, peer: Peer, emit: ServerEventSink, maxClients: number): void {
-  const error = new ProtocolError(ErrorCode.serverFull, `server full (${maxClients} clients)`);
-  emit({ type: 'rejected', peer, error });
-  socket.on('error', () => undefined);
-  socket.end(encodeServerFrame(MessageType.error, errorContent(error), 0));
-  setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
-}
+/** A refused connection's events: nothing more is read from it, and its errors are expected. */
+const IGNORE_ALL = { onData() {}, onDrain() {}, onEnd() {}, onError() {}, onClose() {} };
 
 /** Loaded only when asked for: prom-client costs start-up time that most runs do not need. */
 async function startMetrics(where: { host: string; port: number }, stats: ServerStats, clients: () => number): ReturnType<typeof serveMetrics> {

@@ -1,113 +1,76 @@
-import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { FrameDecoder } from '../protocol/decoder.js';
-import { ErrorCode, ProtocolError, UnknownRequestError } from '../protocol/errors.js';
-import { CLIENT_HEADER_KEYS, MessageType, type Frame } from '../protocol/frame.js';
-import { encodeServerFrame, isStatisticsRequest, serverFrameHead, statisticsText } from '../protocol/messages.js';
-import type { ServerConfig } from './config.js';
+import type { ProtocolError } from '../protocol/errors.js';
+import { MessageType } from '../protocol/frame.js';
+import { encodeServerFrame, errorContent } from '../protocol/messages.js';
+import type { Transport, TransportHandler } from '../transport/transport.js';
+import { ChunkSchedule } from './chunk-schedule.js';
 import { DeliveryCounter } from './delivery-counter.js';
-import type { Peer, ServerEventSink } from './events.js';
-import type { SymbolGenerator, Wait } from './generator.js';
-import type { Scheduler, Slot } from './scheduler.js';
-import type { ServerStats } from './stats.js';
+import type { Peer } from './events.js';
+import { FlowControl } from './flow-control.js';
+import type { SymbolGenerator } from './generator.js';
+import { RequestReader } from './requests.js';
+import { guarded, type SessionContext, type SessionCore } from './session-core.js';
+import type { TurnTaker } from './turns.js';
 
-/** How long a peer we are closing on gets to read our last frame before its socket is destroyed. */
+/** How long a peer we are closing on gets to read our last frame before its connection is destroyed. */
 export const CLOSE_GRACE_MS = 1_000;
-/** With `--interval 0-0`, frames joined into one write: one system call for many small frames. */
-const BURST_FRAMES = 256;
-const BURST_BYTES = 64 * 1024;
-/** With `--interval 0-0`, what one client may write in one turn of the loop before the others get theirs. */
-const TURN_BYTES = 1024 * 1024;
-/** More than any chunk frame's prefix and header take (about 180 bytes). */
-const MAX_HEAD_BYTES = 256;
-
-/** The session a socket belongs to, so that one set of listeners serves every socket. */
-const SESSION = Symbol('session');
-type SessionSocket = Socket & { [SESSION]: Session };
-
-/** A connection's place in the scheduler. */
-interface SessionSlot extends Slot {
-  readonly session: Session;
-}
 
 const Phase = {
   open: 0,
-  /** Our last frame is written and our side ended; waiting for the socket to close. */
+  /** Our last frame is written and our side ended; waiting for the connection to close. */
   closing: 1,
   closed: 2,
 } as const;
 type Phase = (typeof Phase)[keyof typeof Phase];
 
-export interface SessionContext {
-  readonly config: ServerConfig;
-  /** The server's one timer for every connection's chunks. */
-  readonly scheduler: Scheduler;
-  readonly stats: ServerStats;
-  /** Whether to emit 'chunk' and 'scheduled' events (see StartOptions). */
-  readonly chunkEvents: boolean;
-  readonly generator: SymbolGenerator;
-  readonly emit: ServerEventSink;
-  readonly onClosed: (session: Session) => void;
-}
-
 /**
- * One client connection: its schedule of chunks, its statistics counter, its decoder, and the
- * defences that keep one peer's behaviour its own problem.
- *
- * Nothing here blocks: each connection's schedule is its own slot in the server's timer heap,
- * so one client's wait never delays another. Writes respect backpressure: while the socket's
- * buffer is full the schedule holds its next chunk and reading stops, so the bytes queued per
- * client stay bounded by the high-water mark plus one write (a frame, or one burst of them
- * with `--interval 0-0`).
+ * One client connection, over any transport: its schedule of chunks (ChunkSchedule), its
+ * requests (RequestReader), backpressure and the slow-consumer rule (FlowControl), and here
+ * what ties them together: reading paused or not, the order of work after a drain, closing,
+ * and the guard on every way in (see `guarded`), which keeps a fault of ours while serving
+ * one peer that peer's problem.
  */
-export class Session {
+export class Session implements SessionCore, TransportHandler, TurnTaker {
   readonly peer: Peer;
-  readonly #socket: Socket;
-  readonly #context: SessionContext;
-  readonly #decoder: FrameDecoder;
-  readonly #counter = new DeliveryCounter();
+  readonly transport: Transport;
+  readonly context: SessionContext;
+  readonly generator: SymbolGenerator;
+  readonly counter = new DeliveryCounter();
+  queuedForTurn = false;
   readonly #openedAt = performance.now();
+  readonly #schedule: ChunkSchedule;
+  readonly #requests: RequestReader;
+  readonly #flow: FlowControl;
   #phase: Phase = Phase.open;
-  #chunks = 0;
-  /** The wait before the last chunk; statistics answers carry it, as the original's do. */
-  #lastSleep = 0;
-  #nextWait = 0;
-  #dueAt = 0;
-  readonly #slot: SessionSlot;
-  /** With a zero wait the next chunk goes out on the next turn of the loop, after I/O. */
-  #scheduleImmediate: NodeJS.Immediate | undefined;
-  /** The schedule's chunk came due while the socket was blocked: send it on drain. */
-  #chunkOwed = false;
-  #blockedAt: number | undefined;
-  #slowTimer: NodeJS.Timeout | undefined;
-  #frameTimer: NodeJS.Timeout | undefined;
+  #readingPaused = false;
   #graceTimer: NodeJS.Timeout | undefined;
 
-  constructor(socket: Socket, peer: Peer, context: SessionContext) {
-    this.#socket = socket;
+  constructor(transport: Transport, peer: Peer, generator: SymbolGenerator, context: SessionContext) {
+    this.transport = transport;
     this.peer = peer;
-    this.#context = context;
-    this.#decoder = new FrameDecoder({
-      maxHeaderLength: context.config.maxHeaderLength,
-      maxContentLength: context.config.maxRequestLength,
-      requiredKeys: CLIENT_HEADER_KEYS,
-    });
-    this.#slot = { due: 0, index: -1, fire: Session.#fireSlot, session: this };
-    // Frames are small and each one is meant to arrive now, not when Nagle decides.
-    socket.setNoDelay(true);
-    // Shared listeners that find the session on the socket: with tens of thousands of
-    // connections, a set of closures per connection is memory better spent elsewhere.
-    (socket as SessionSocket)[SESSION] = this;
-    socket.on('data', Session.#socketData);
-    socket.on('drain', Session.#socketDrain);
-    socket.on('end', Session.#socketEnd);
-    socket.on('error', Session.#socketError);
-    socket.on('close', Session.#socketClose);
+    this.generator = generator;
+    this.context = context;
+    this.#schedule = new ChunkSchedule(this);
+    this.#requests = new RequestReader(this);
+    this.#flow = new FlowControl(this);
+    transport.attach(this);
+  }
+
+  get open(): boolean {
+    return this.#phase === Phase.open;
+  }
+
+  get blocked(): boolean {
+    return this.#flow.blocked;
+  }
+
+  get lastSleep(): number {
+    return this.#schedule.lastSleep;
   }
 
   /** Starts the schedule: the first chunk goes out after the first wait. */
   start(): void {
-    this.#schedule();
+    guarded(this, Session.#start, this, undefined);
   }
 
   /**
@@ -116,336 +79,157 @@ export class Session {
    */
   shutdown(reason: string): void {
     if (this.#phase !== Phase.open) return;
-    this.#endWith(encodeServerFrame(MessageType.shutdown, Buffer.from(reason, 'latin1'), this.#lastSleep), false);
+    this.#endWith(encodeServerFrame(MessageType.shutdown, Buffer.from(reason, 'latin1'), this.lastSleep), false);
   }
 
   /** Ends the connection at once, whatever is still queued. */
   destroy(): void {
-    this.#socket.destroy();
+    this.transport.destroy();
   }
 
-  // ---- the schedule -------------------------------------------------------------------------
+  // ---- for the parts -------------------------------------------------------------------------
 
-  #schedule(): void {
-    const wait = this.#context.generator.nextWait();
-    this.#nextWait = wait.seconds;
-    this.#dueAt = performance.now() + wait.ms;
-    if (this.#context.chunkEvents) this.#context.emit({ type: 'scheduled', peer: this.peer, wait });
-    this.#arm(wait.ms);
+  write(frame: Buffer): void {
+    if (!this.#flow.write(frame)) return;
+    // Blocked: no more reading, and a frame the peer has begun is not its fault while we wait.
+    this.#requests.stopFrameTimer();
+    this.updateReading();
+    this.context.emit({ type: 'blocked', peer: this.peer, queuedBytes: this.transport.queuedBytes });
   }
 
-  #arm(ms: number): void {
-    if (ms === 0) this.#scheduleImmediate = setImmediate(Session.#immediateDue, this);
-    else this.#context.scheduler.schedule(this.#slot, ms);
+  wantTurn(): void {
+    this.context.turns.add(this);
   }
 
-  #onDue(): void {
-    this.#scheduleImmediate = undefined;
+  updateReading(): void {
+    const pause = this.#flow.blocked || this.#requests.backlogged;
+    if (pause === this.#readingPaused || this.#phase !== Phase.open) return;
+    this.#readingPaused = pause;
+    if (pause) this.transport.pause();
+    else this.transport.resume();
+  }
+
+  fail(error: ProtocolError): void {
     if (this.#phase !== Phase.open) return;
-    if (this.#socket.writableNeedDrain) {
-      this.#chunkOwed = true;
-      return;
-    }
-    this.#sendChunks();
+    this.context.emit({ type: 'protocol-error', peer: this.peer, error });
+    this.#endWith(encodeServerFrame(MessageType.error, errorContent(error), this.lastSleep));
   }
 
-  /**
-   * Sends the chunk that is due. With `--interval 0-0` it goes on: frames joined into bursts,
-   * one write each, for as long as the socket takes them and this turn's budget lasts, then
-   * the loop gets a turn (other clients, timers) before the next burst.
-   */
-  #sendChunks(): void {
-    const { generator, stats, chunkEvents } = this.#context;
-    let turnBytes = 0;
-    for (;;) {
-      // One clock reading per burst: within a burst every chunk is due now.
-      const now = performance.now();
-      let burst: Buffer | undefined;
-      let at = 0;
-      let frames = 0;
-      let wait: Wait;
-      do {
-        this.#lastSleep = this.#nextWait;
-        const lateMs = now - this.#dueAt;
-        const length = generator.nextLength();
-        wait = generator.nextWait();
-        const head = serverFrameHead(MessageType.symbols, length, this.#lastSleep);
-        const size = head.length + length;
-        // A chunk followed by a wait (the usual case) gets a buffer of its own size; a burst,
-        // one buffer for all its frames, written in place: no buffer per frame, no copying.
-        burst ??= Buffer.allocUnsafe(wait.ms > 0 ? size : this.#burstCapacity);
-        burst.set(head, at);
-        generator.fill(burst, at + head.length, at + size);
-        if (chunkEvents) {
-          const content = burst.subarray(at + head.length, at + size);
-          this.#context.emit({ type: 'chunk', peer: this.peer, content, sleepTime: this.#lastSleep, frameBytes: size, lateMs });
-        }
-        at += size;
-        frames++;
-        this.#counter.add(length);
-        this.#chunks++;
-        stats.chunkSent(length, lateMs);
-        this.#nextWait = wait.seconds;
-        this.#dueAt = now + wait.ms;
-      } while (wait.ms === 0 && frames < BURST_FRAMES && at < BURST_BYTES);
-      this.#write(at === burst.length ? burst : burst.subarray(0, at));
-      if (this.#phase !== Phase.open) return;
-      if (chunkEvents) this.#context.emit({ type: 'scheduled', peer: this.peer, wait });
-      turnBytes += at;
-      if (wait.ms > 0) {
-        this.#arm(wait.ms);
-        return;
-      }
-      if (this.#socket.writableNeedDrain) {
-        this.#chunkOwed = true;
-        return;
-      }
-      if (turnBytes >= TURN_BYTES) {
-        this.#arm(0);
-        return;
-      }
-    }
-  }
-
-  /** Room for a whole burst: BURST_FRAMES of the largest frame, or BURST_BYTES and then one more. */
-  get #burstCapacity(): number {
-    const largest = this.#context.config.chars.max + MAX_HEAD_BYTES;
-    return Math.min(BURST_BYTES, BURST_FRAMES * largest) + largest;
-  }
-
-  // ---- writing, with backpressure -----------------------------------------------------------
-
-  #write(frame: Buffer): void {
-    if (this.#socket.write(frame)) return;
-    // write() also says false on a socket that is ended or destroyed (a peer that left):
-    // that is not a full buffer, and the close that follows does the cleaning up.
-    if (this.#blockedAt !== undefined || !this.#socket.writable) return;
-    this.#blockedAt = performance.now();
-    // Stop reading: a peer that does not read our answers must not make us queue more of them.
-    this.#socket.pause();
-    this.#stopFrameTimer();
-    this.#context.emit({ type: 'blocked', peer: this.peer, queuedBytes: this.#socket.writableLength });
-    this.#slowTimer = setTimeout(Session.#slowConsumerTimer, this.#context.config.slowClientTimeoutMs, this);
-  }
-
-  #onDrain(): void {
-    if (this.#blockedAt === undefined || this.#phase !== Phase.open) return;
-    const blockedMs = performance.now() - this.#blockedAt;
-    this.#blockedAt = undefined;
-    clearTimeout(this.#slowTimer);
-    this.#slowTimer = undefined;
-    this.#context.emit({ type: 'unblocked', peer: this.peer, blockedMs });
-    if (this.#chunkOwed) {
-      this.#chunkOwed = false;
-      this.#sendChunks();
-    }
-    if (this.#phase !== Phase.open || this.#blockedAt !== undefined) return;
-    // Requests that arrived while we were blocked are still in the decoder.
-    this.#feed(Buffer.alloc(0));
-    if (this.#phase === Phase.open && this.#blockedAt === undefined) this.#socket.resume();
-  }
-
-  #onSlowConsumer(): void {
-    this.#slowTimer = undefined;
-    const seconds = this.#context.config.slowClientTimeoutMs / 1000;
-    this.#fail(new ProtocolError(ErrorCode.slowConsumer, `slow_consumer: client read nothing for ${seconds} s`));
-  }
-
-  // ---- reading ------------------------------------------------------------------------------
-
-  #onData(data: Buffer): void {
-    if (this.#phase !== Phase.open) return;
-    this.#feed(data);
-  }
-
-  #feed(data: Buffer): void {
-    // Answers to the requests of one read leave in one write: many requests in one packet
-    // must not cost one system call each.
-    this.#socket.cork();
+  internalError(error: unknown): void {
     try {
-      this.#decoder.push(data, this.#onFrame);
-    } catch (error) {
-      if (!(error instanceof ProtocolError)) throw error;
-      this.#fail(error);
-      return;
+      this.context.emit({ type: 'internal-error', peer: this.peer, error: error instanceof Error ? error : new Error(String(error)) });
+    } catch {
+      // The report itself failed: dropping the connection is all that is left to do.
     } finally {
-      this.#socket.uncork();
+      this.transport.destroy();
     }
-    if (this.#decoder.midFrame && this.#blockedAt === undefined) this.#startFrameTimer();
-    else this.#stopFrameTimer();
   }
 
-  readonly #onFrame = (frame: Frame): boolean => {
-    if (this.#phase !== Phase.open) return false;
-    // Each frame gets the whole timeout: a frame that began in this read starts a new one.
-    this.#stopFrameTimer();
-    this.#context.emit({ type: 'request', peer: this.peer, header: frame.header, content: frame.content });
-    if (isStatisticsRequest(frame)) {
-      // Answered at once, never held until the next chunk: the original's flaw, fixed.
-      const count = this.#counter.take();
-      const content = Buffer.from(statisticsText(count), 'latin1');
-      const answer = encodeServerFrame(MessageType.statistics, content, this.#lastSleep);
-      this.#write(answer);
-      this.#context.emit({ type: 'statistics', peer: this.peer, count, content, frameBytes: answer.length });
-    } else {
-      const error = new UnknownRequestError(frame.content);
-      this.#context.emit({ type: 'protocol-error', peer: this.peer, error });
-      this.#write(encodeServerFrame(MessageType.error, errorContent(error), this.#lastSleep));
-    }
-    // Keep the rest of the requests buffered while the peer is not reading our answers.
-    return this.#blockedAt === undefined;
-  };
+  // ---- the ways in ---------------------------------------------------------------------------
 
-  #startFrameTimer(): void {
-    this.#frameTimer ??= setTimeout(Session.#frameTimeoutTimer, this.#context.config.frameTimeoutMs, this);
+  onData(data: Buffer): void {
+    guarded(this, Session.#data, this, data);
   }
 
-  #stopFrameTimer(): void {
-    clearTimeout(this.#frameTimer);
-    this.#frameTimer = undefined;
+  onDrain(): void {
+    guarded(this, Session.#drain, this, undefined);
   }
 
-  #onFrameTimeout(): void {
-    this.#frameTimer = undefined;
-    const seconds = this.#context.config.frameTimeoutMs / 1000;
-    this.#fail(new ProtocolError(ErrorCode.frameTimeout, `frame not completed within ${seconds} s`));
+  onEnd(): void {
+    guarded(this, Session.#end, this, undefined);
   }
 
-  // ---- ending -------------------------------------------------------------------------------
-
-  /** A protocol violation: report it, tell the peer why, and close this connection only. */
-  #fail(error: ProtocolError): void {
-    if (this.#phase !== Phase.open) return;
-    this.#context.emit({ type: 'protocol-error', peer: this.peer, error });
-    this.#endWith(encodeServerFrame(MessageType.error, errorContent(error), this.#lastSleep));
+  onError(error: NodeJS.ErrnoException): void {
+    guarded(this, Session.#error, this, error);
   }
 
-  #endWith(lastFrame: Buffer, grace = true): void {
-    this.#phase = Phase.closing;
-    this.#clearSchedule();
-    this.#stopFrameTimer();
-    clearTimeout(this.#slowTimer);
-    this.#slowTimer = undefined;
-    this.#socket.end(lastFrame);
-    if (grace) this.#graceTimer = setTimeout(Session.#graceOver, CLOSE_GRACE_MS, this);
+  onClose(): void {
+    guarded(this, Session.#close, this, undefined);
   }
 
-  #onEnd(): void {
+  takeTurn(): void {
+    guarded(this, Session.#turn, this, undefined);
+  }
+
+  // ---- what each way in does -------------------------------------------------------------------
+
+  static #start(session: Session): void {
+    session.#schedule.start();
+  }
+
+  static #data(session: Session, data: Buffer): void {
+    if (session.#phase === Phase.open) session.#requests.onData(data);
+  }
+
+  static #drain(session: Session): void {
+    if (session.#phase !== Phase.open) return;
+    const blockedMs = session.#flow.unblock();
+    if (blockedMs === undefined) return;
+    session.context.emit({ type: 'unblocked', peer: session.peer, blockedMs });
+    // The requests that waited go first: a client asking what it has received is owed the
+    // answer before more chunks are queued in front of it.
+    session.#requests.resume();
+    if (session.#phase !== Phase.open || session.#flow.blocked) return;
+    session.#schedule.resume();
+    session.updateReading();
+  }
+
+  static #end(session: Session): void {
     // The peer sent FIN: the original reports this as an error, and users know the line.
-    if (this.#phase === Phase.open) this.#context.emit({ type: 'peer-closed', peer: this.peer });
+    if (session.#phase === Phase.open) session.context.emit({ type: 'peer-closed', peer: session.peer });
   }
 
-  #onError(error: NodeJS.ErrnoException): void {
-    if (this.#phase === Phase.closed) return;
-    this.#context.emit({ type: 'connection-error', peer: this.peer, error });
+  static #error(session: Session, error: NodeJS.ErrnoException): void {
+    if (session.#phase !== Phase.closed) session.context.emit({ type: 'connection-error', peer: session.peer, error });
   }
 
-  #onClose(): void {
-    if (this.#phase === Phase.closed) return;
-    this.#phase = Phase.closed;
-    this.#clearSchedule();
-    this.#stopFrameTimer();
-    clearTimeout(this.#slowTimer);
-    clearTimeout(this.#graceTimer);
-    this.#slowTimer = this.#graceTimer = undefined;
-    const socket = this.#socket;
+  static #turn(session: Session): void {
+    if (session.#phase !== Phase.open) return;
+    if (session.#requests.backlogged) session.#requests.resume();
+    if (session.#phase === Phase.open && session.#schedule.pending) session.#schedule.takeTurn();
+  }
+
+  static #close(session: Session): void {
+    if (session.#phase === Phase.closed) return;
+    session.#phase = Phase.closed;
+    session.#stopAll();
+    clearTimeout(session.#graceTimer);
+    session.#graceTimer = undefined;
+    const { transport } = session;
     // Whatever reporting does, the session leaves the registry.
     try {
-      this.#report(socket);
+      session.context.emit({
+        type: 'closed',
+        peer: session.peer,
+        summary: {
+          durationMs: performance.now() - session.#openedAt,
+          chunks: session.#schedule.chunks,
+          symbols: session.counter.total,
+          bytesRead: transport.bytesRead,
+          bytesWritten: transport.bytesWritten,
+        },
+      });
     } finally {
-      this.#context.onClosed(this);
+      session.context.onClosed(session);
     }
-  }
-
-  #report(socket: Socket): void {
-    this.#context.emit({
-      type: 'closed',
-      peer: this.peer,
-      summary: {
-        durationMs: performance.now() - this.#openedAt,
-        chunks: this.#chunks,
-        symbols: this.#counter.total,
-        bytesRead: socket.bytesRead,
-        bytesWritten: socket.bytesWritten,
-      },
-    });
-  }
-
-  // ---- entry points: every event reaches the session through one of these ----------------
-  //
-  // Each runs its handler guarded: a fault in it (a bug, not a peer's doing) ends this
-  // connection only. It is reported and the socket destroyed, and no exception reaches the
-  // process, where it would take every other client down with it.
-
-  static #guard<A>(session: Session, handler: (this: Session, arg: A) => void, arg: A): void {
-    try {
-      handler.call(session, arg);
-    } catch (error) {
-      session.#internalError(error);
-    }
-  }
-
-  static #socketData(this: Socket, data: Buffer): void {
-    const session = (this as SessionSocket)[SESSION];
-    Session.#guard(session, session.#onData, data);
-  }
-
-  static #socketDrain(this: Socket): void {
-    const session = (this as SessionSocket)[SESSION];
-    Session.#guard(session, session.#onDrain, undefined);
-  }
-
-  static #socketEnd(this: Socket): void {
-    const session = (this as SessionSocket)[SESSION];
-    Session.#guard(session, session.#onEnd, undefined);
-  }
-
-  static #socketError(this: Socket, error: NodeJS.ErrnoException): void {
-    const session = (this as SessionSocket)[SESSION];
-    Session.#guard(session, session.#onError, error);
-  }
-
-  static #socketClose(this: Socket): void {
-    (this as SessionSocket)[SESSION].#onClose();
-  }
-
-  static #fireSlot(slot: Slot): void {
-    Session.#immediateDue((slot as SessionSlot).session);
-  }
-
-  static #immediateDue(session: Session): void {
-    Session.#guard(session, session.#onDue, undefined);
-  }
-
-  static #slowConsumerTimer(session: Session): void {
-    Session.#guard(session, session.#onSlowConsumer, undefined);
-  }
-
-  static #frameTimeoutTimer(session: Session): void {
-    Session.#guard(session, session.#onFrameTimeout, undefined);
   }
 
   static #graceOver(session: Session): void {
-    session.#socket.destroy();
+    session.transport.destroy();
   }
 
-  #internalError(error: unknown): void {
-    try {
-      this.#context.emit({ type: 'internal-error', peer: this.peer, error: error instanceof Error ? error : new Error(String(error)) });
-    } finally {
-      this.#socket.destroy();
-    }
+  // ---- ending --------------------------------------------------------------------------------
+
+  #endWith(lastFrame: Buffer, grace = true): void {
+    this.#phase = Phase.closing;
+    this.#stopAll();
+    this.transport.end(lastFrame);
+    if (grace) this.#graceTimer = setTimeout(guarded, CLOSE_GRACE_MS, this, Session.#graceOver, this, undefined);
   }
 
-  #clearSchedule(): void {
-    this.#context.scheduler.cancel(this.#slot);
-    clearImmediate(this.#scheduleImmediate);
-    this.#scheduleImmediate = undefined;
-    this.#chunkOwed = false;
+  #stopAll(): void {
+    this.#schedule.stop();
+    this.#requests.stopFrameTimer();
+    this.#flow.stop();
   }
-}
-
-/** What an `error` frame says: the stable code first, so scripts and the original client both can read it. */
-export function errorContent(error: ProtocolError): Buffer {
-  return Buffer.from(`${error.code}: ${error.message}`, 'latin1');
 }

@@ -1,47 +1,13 @@
 import type { ServerEvent } from './events.js';
-
-/** The server's counters: what it did, and every error by its stable code. */
-export interface StatsSnapshot {
-  readonly clients: number;
-  readonly accepted: number;
-  readonly rejected: number;
-  readonly closed: number;
-  readonly chunks: number;
-  readonly symbols: number;
-  readonly statisticsAnswers: number;
-  readonly blocked: number;
-  /** Protocol errors and refusals by code (`ERR_HEADER_JSON`, `ERR_SERVER_FULL`, …). */
-  readonly errors: Readonly<Record<string, number>>;
-  /** Socket errors by system code (`ECONNRESET`, …). */
-  readonly connectionErrors: Readonly<Record<string, number>>;
-  readonly internalErrors: number;
-}
-
-/** Process figures that show whether anything is left behind or grows. */
-export interface ProcessSnapshot {
-  readonly rssBytes: number;
-  readonly heapUsedBytes: number;
-  /** Set when the process runs with --expose-gc: heap in use right after a full collection. */
-  readonly heapAfterGcBytes: number | undefined;
-  /** Live handles and requests by kind (`TCPSocketWrap`, `Timeout`, …). */
-  readonly resources: Readonly<Record<string, number>>;
-}
+import { COUNTER_NAMES, isCount, snapshotOf, type ByCodeName, type CountName, type ProcessSnapshot, type StatsSnapshot } from './snapshot.js';
 
 /**
  * Counts what the server emits. It watches the event stream rather than living inside the
  * session, so every counter is kept in one place and the hot path has no extra bookkeeping.
  */
 export class ServerStats {
-  #accepted = 0;
-  #rejected = 0;
-  #closed = 0;
-  #chunks = 0;
-  #symbols = 0;
-  #answers = 0;
-  #blocked = 0;
-  #internal = 0;
-  readonly #errors = new Map<string, number>();
-  readonly #connectionErrors = new Map<string, number>();
+  readonly #counts = Object.fromEntries(COUNTER_NAMES.filter(isCount).map((name) => [name, 0])) as Record<CountName, number>;
+  readonly #byCode = Object.fromEntries(COUNTER_NAMES.filter((name) => !isCount(name)).map((name) => [name, new Map()])) as Record<ByCodeName, Map<string, number>>;
   #latenessObserver: ((ms: number) => void) | undefined;
 
   /** Sees the lateness of every chunk (only when someone wants it: it is per chunk). */
@@ -54,38 +20,37 @@ export class ServerStats {
    * chunks are most of what a server does and their events are built only when shown.
    */
   chunkSent(symbols: number, lateMs: number): void {
-    this.#chunks++;
-    this.#symbols += symbols;
+    this.#counts.chunks++;
+    this.#counts.symbols += symbols;
     this.#latenessObserver?.(lateMs);
   }
 
   record(event: ServerEvent): void {
     switch (event.type) {
       case 'accepted':
-        this.#accepted++;
+        this.#counts.accepted++;
         break;
       case 'rejected':
-        this.#rejected++;
-        bump(this.#errors, event.error.code);
+        this.#counts.rejected++;
+        bump(this.#byCode.errors, event.error.code);
         break;
-
       case 'statistics':
-        this.#answers++;
+        this.#counts.statisticsAnswers++;
         break;
       case 'protocol-error':
-        bump(this.#errors, event.error.code);
+        bump(this.#byCode.errors, event.error.code);
         break;
       case 'connection-error':
-        bump(this.#connectionErrors, event.error.code ?? 'unknown');
+        bump(this.#byCode.connectionErrors, event.error.code ?? 'unknown');
         break;
       case 'internal-error':
-        this.#internal++;
+        this.#counts.internalErrors++;
         break;
       case 'blocked':
-        this.#blocked++;
+        this.#counts.blocked++;
         break;
       case 'closed':
-        this.#closed++;
+        this.#counts.closed++;
         break;
       default:
         break;
@@ -93,19 +58,7 @@ export class ServerStats {
   }
 
   snapshot(clients: number): StatsSnapshot {
-    return {
-      clients,
-      accepted: this.#accepted,
-      rejected: this.#rejected,
-      closed: this.#closed,
-      chunks: this.#chunks,
-      symbols: this.#symbols,
-      statisticsAnswers: this.#answers,
-      blocked: this.#blocked,
-      errors: Object.fromEntries(this.#errors),
-      connectionErrors: Object.fromEntries(this.#connectionErrors),
-      internalErrors: this.#internal,
-    };
+    return snapshotOf(clients, (name) => this.#counts[name], (name) => Object.fromEntries(this.#byCode[name]));
   }
 }
 

@@ -23,7 +23,7 @@ import { CLIENT_HEADER_KEYS, MessageType } from '../../src/protocol/frame.js';
 import { encodeClientRequest, isStatisticsRequest } from '../../src/protocol/messages.js';
 import type { ServerConfig } from '../../src/server/config.js';
 import type { Peer, SessionSummary } from '../../src/server/events.js';
-import type { StatsSnapshot } from '../../src/server/stats.js';
+import type { StatsSnapshot } from '../../src/server/snapshot.js';
 import { TestServer, withTimeout, type RawClient } from '../helpers/net.js';
 import { ChildProc, killAll } from '../helpers/process.js';
 

@@ -1,0 +1,120 @@
+import cluster from 'node:cluster';
+import type { ServerConfig } from './config.js';
+import type { ServerEventSink } from './events.js';
+import { Message, ours, workerPort, type ToPrimary, type ToWorker } from './cluster-messages.js';
+import { startServer, type CloseOptions, type RunningServer, type StartOptions } from './server.js';
+import { ServerStats } from './stats.js';
+
+/**
+ * One worker of `--workers N`: the ordinary server (startServer) on the primary's port, with its
+ * share of `--max-clients`. It prints its own connections' lines; the lines that concern the
+ * whole server go to the primary, which prints each once (see cluster.ts).
+ */
+
+/** Whether this process is a worker forked by startCluster. */
+export function isClusterWorker(): boolean {
+  return cluster.isWorker && workerPort() !== undefined;
+}
+
+/**
+ * What one of `workers` processes serves: its share of the connection cap (rounded up, so the
+ * whole server holds at least `maxClients`), on the port the primary chose; the primary alone
+ * serves the metrics.
+ */
+export function workerConfig(config: ServerConfig, workers: number, port: number): ServerConfig {
+  return { ...config, port, maxClients: Math.ceil(config.maxClients / workers), metrics: undefined };
+}
+
+export interface ClusterWorker {
+  readonly server: RunningServer;
+  /** Calls `listener` when the primary asks this worker to drain (it got SIGINT or SIGTERM). */
+  onStopRequest(listener: (options: CloseOptions) => void): void;
+  /** Resolves once every message to the primary is handed over: await it before exiting. */
+  flush(): Promise<void>;
+}
+
+/**
+ * Runs this worker's server with its share of `config`. The lines that concern the whole server
+ * (`listening`, `shutdown`, `stopped`) go to the primary; the others go to `report`. Resolves
+ * with undefined if the server cannot listen (the primary reports why).
+ */
+export async function startWorker(config: ServerConfig, workers: number, report: ServerEventSink, options: StartOptions = {}): Promise<ClusterWorker | undefined> {
+  const primary = new PrimaryChannel();
+  let server: RunningServer | undefined;
+  let stopRequest: CloseOptions | undefined;
+  let onStop: ((options: CloseOptions) => void) | undefined;
+  let stats: ServerStats | undefined;
+  let readMetrics: (() => Promise<object>) | undefined;
+  if (config.metrics !== undefined) {
+    // The primary serves them, summed over the workers; each worker keeps its own registry.
+    const loaded = await import('./cluster-metrics.js');
+    stats = new ServerStats();
+    readMetrics = loaded.workerMetrics(stats, () => server?.clients ?? 0);
+  }
+  process.on('message', (raw: unknown) => {
+    const message = ours<ToWorker>(raw);
+    switch (message?.type) {
+      case Message.stop:
+        stopRequest = { reason: message.reason, signal: message.signal };
+        onStop?.(stopRequest);
+        return;
+      case Message.metricsRequest:
+        void (readMetrics?.() ?? Promise.resolve([])).then((metrics) => primary.send({ type: Message.metrics, id: message.id, metrics }));
+        return;
+      default:
+        return;
+    }
+  });
+
+  const sink: ServerEventSink = (event) => {
+    switch (event.type) {
+      case 'listening':
+        primary.send({ type: Message.listening, port: event.port, family: event.family });
+        return;
+      case 'shutdown':
+        primary.send({ type: Message.shutdown, clients: event.clients });
+        return;
+      case 'stopped':
+        primary.send({ type: Message.stopped, forced: event.forced, stats: event.stats });
+        return;
+      default:
+        report(event);
+    }
+  };
+
+  try {
+    const port = workerPort() ?? config.port;
+    server = await startServer(workerConfig(config, workers, port), sink, { ...options, stats });
+  } catch (error) {
+    primary.send({ type: Message.failed, message: error instanceof Error ? error.message : String(error) });
+    await primary.flush();
+    return undefined;
+  }
+  return {
+    server,
+    onStopRequest(listener) {
+      onStop = listener;
+      // A request that came before anyone listened is not lost.
+      if (stopRequest !== undefined) listener(stopRequest);
+    },
+    flush: () => primary.flush(),
+  };
+}
+
+/** The worker's end of the IPC channel, which knows when everything sent has been handed over. */
+class PrimaryChannel {
+  readonly #sending = new Set<Promise<void>>();
+
+  send(message: ToPrimary): void {
+    const sent = new Promise<void>((resolve) => {
+      if (process.send === undefined) resolve();
+      else process.send(message, undefined, {}, () => resolve());
+    });
+    this.#sending.add(sent);
+    void sent.then(() => this.#sending.delete(sent));
+  }
+
+  async flush(): Promise<void> {
+    await Promise.all(this.#sending);
+  }
+}

@@ -1,0 +1,57 @@
+/** The peer's address as its transport reports it. */
+export interface PeerAddress {
+  readonly host: string;
+  readonly port: number;
+  readonly family: string;
+}
+
+/**
+ * What a transport tells the connection it carries. One object rather than a set of callbacks,
+ * so that a connection costs no closures: with tens of thousands of them, that memory is better
+ * spent elsewhere.
+ */
+export interface TransportHandler {
+  onData(data: Buffer): void;
+  /** The buffer has room again after a write that said it was full. */
+  onDrain(): void;
+  /** The peer ended its side. */
+  onEnd(): void;
+  onError(error: NodeJS.ErrnoException): void;
+  /** The connection is gone; the last event. */
+  onClose(): void;
+}
+
+/**
+ * One client connection as the server's session sees it, whatever carries it: a TCP socket
+ * today, a TLS socket or a WebSocket next. The session never learns which, so every transport
+ * gets the same schedule, statistics, limits, backpressure and closing from the same code.
+ */
+export interface Transport {
+  /** Where the peer is; a peer that is already gone still gets a printable address. */
+  readonly remote: PeerAddress;
+  /**
+   * Queues bytes for the peer. Returns false once the buffer is past its high-water mark: the
+   * bytes are still queued, and `onDrain` says when there is room again.
+   */
+  write(data: Buffer): boolean;
+  /** Whether a write said the buffer was full and no drain has come since. */
+  readonly needsDrain: boolean;
+  /** False once our side is ended or the connection destroyed: writes go nowhere. */
+  readonly writable: boolean;
+  /** Bytes queued and not yet handed to the network. */
+  readonly queuedBytes: number;
+  readonly bytesRead: number;
+  readonly bytesWritten: number;
+  /** Between cork and uncork, writes are gathered and leave together: one system call for many frames. */
+  cork(): void;
+  uncork(): void;
+  /** Stops reading from the peer (and delivering onData) until resume. */
+  pause(): void;
+  resume(): void;
+  /** Sends `last`, if given, then ends our side; the peer may still be reading. */
+  end(last?: Buffer): void;
+  /** Closes at once, whatever is queued. */
+  destroy(): void;
+  /** Starts delivering the connection's events to `handler`; called once. */
+  attach(handler: TransportHandler): void;
+}
