@@ -38,6 +38,7 @@ const { values, positionals } = parseArgs({
     profile: { type: 'boolean', default: false },
     'no-bare': { type: 'boolean', default: false },
     'non-readers': { type: 'string' },
+    waves: { type: 'string' },
   },
 });
 const unknown = positionals.filter((name) => !(SCENARIOS as readonly string[]).includes(name));
@@ -113,8 +114,9 @@ for (const scenario of scenarios) {
     case 'isolation': {
       if (target !== undefined) break;
       const isolation = await runIsolation({
-        seconds: Number(values.seconds ?? (smoke ? 2 : 10)),
+        seconds: Number(values.seconds ?? (smoke ? 2 : 20)),
         nonReaders: Number(values['non-readers'] ?? (smoke ? 20 : 100)),
+        waves: Number(values.waves ?? (smoke ? 1 : 3)),
         slowClientTimeoutSeconds: smoke ? 1 : 5,
         progress,
       });

@@ -14,9 +14,11 @@ const CUT_OFF_POLL_MS = 100;
 const SLOW_CONSUMERS = 'multi_socket_protocol_errors_total{code="ERR_SLOW_CONSUMER"}';
 
 export interface IsolationOptions {
-  /** Length of each measuring window, in seconds. */
+  /** Length of the window alone, and the shortest of each wave beside the non-readers, in seconds. */
   readonly seconds: number;
   readonly nonReaders: number;
+  /** How many times the non-readers come, one wave after the other is cut off. */
+  readonly waves: number;
   readonly slowClientTimeoutSeconds: number;
   readonly progress: (line: string) => void;
 }
@@ -39,10 +41,11 @@ export interface IsolationResult {
   readonly aloneMiBps: number;
   readonly besideMiBps: number;
   readonly nonReaders: {
+    readonly waves: number;
     readonly opened: number;
     /** Closed by the server with ERR_SLOW_CONSUMER, by its own count. */
     readonly cutOff: number;
-    /** From their connecting to the server's cutting off the last: the time to fill their buffers, then the timeout. */
+    /** From a wave's connecting to the server's cutting off its last, the longest: the time to fill their buffers, then the timeout. */
     readonly longestLifeMs: number;
   };
   /** The server's resident memory: with the good client alone, and at its peak beside the non-readers. */
@@ -56,14 +59,14 @@ export interface IsolationResult {
 /**
  * Isolation under flood: one client that reads as fast as it can and asks for statistics twice a
  * second, from a server sending 4096-symbol chunks with no wait; first alone, then beside
- * clients that connect and never read, until the server has cut them all off as slow
- * consumers. Both windows run against the same server process, one after the other.
+ * waves of clients that connect and never read, each wave until the server has cut it off as
+ * slow consumers. Both windows run against the same server process, one after the other.
  */
 export async function runIsolation(options: IsolationOptions): Promise<IsolationResult> {
-  const { seconds, nonReaders, slowClientTimeoutSeconds, progress } = options;
+  const { seconds, nonReaders, waves, slowClientTimeoutSeconds, progress } = options;
   const server = await ServerProcess.start({
     mode: 'quiet',
-    args: ['--interval', '0-0', '--chars', '4096-4096', '--slow-client-timeout', String(slowClientTimeoutSeconds), '--max-clients', String(nonReaders + 10)],
+    args: ['--interval', '0-0', '--chars', '4096-4096', '--slow-client-timeout', String(slowClientTimeoutSeconds), '--max-clients', String(2 * nonReaders + 10)],
   });
   const good = fork(GOOD_CLIENT, ['127.0.0.1', String(server.port), String(ASK_EVERY_MS)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const messages = (type: FromGoodClient['type']): Promise<FromGoodClient> =>
@@ -80,31 +83,34 @@ export async function runIsolation(options: IsolationOptions): Promise<Isolation
     const aloneRss = server.rssBytes();
     peakRss = 0;
 
-    progress(`isolation: the good client beside ${nonReaders} clients that never read`);
     tell({ type: 'phase', name: 'beside' });
-    const started = performance.now();
-    const sockets = await Promise.all(Array.from({ length: nonReaders }, () => nonReader(server.port)));
-    // A socket that never reads never sees the server's FIN either (it waits behind the unread
-    // bytes), so the server's own count tells when they are gone.
-    const [allCut] = await Promise.all([untilCutOff(server, nonReaders, seconds * 1000 + slowClientTimeoutSeconds * 4000), delay(seconds * 1000)]);
-    const longestLifeMs = allCut - started;
-    for (const socket of sockets) socket.destroy();
+    let longestLifeMs = 0;
+    for (let wave = 1; wave <= waves; wave++) {
+      progress(`isolation: the good client beside ${nonReaders} clients that never read (wave ${wave} of ${waves})`);
+      const started = performance.now();
+      const sockets = await Promise.all(Array.from({ length: nonReaders }, () => nonReader(server.port)));
+      // A socket that never reads never sees the server's FIN either (it waits behind the
+      // unread bytes), so the server's own count tells when they are gone.
+      const [allCut] = await Promise.all([untilCutOff(server, wave * nonReaders, seconds * 1000 + slowClientTimeoutSeconds * 4000), delay(seconds * 1000)]);
+      longestLifeMs = Math.max(longestLifeMs, allCut - started);
+      for (const socket of sockets) socket.destroy();
+    }
     tell({ type: 'stop' });
     const final = (await result) as Extract<FromGoodClient, { type: 'result' }>;
     const [alone, beside] = final.phases as [GoodClientPhase, GoodClientPhase];
     const metrics = await server.metrics();
     const aloneTrips = summary(alone.roundTripsMs);
     const besideTrips = summary(beside.roundTripsMs);
-    progress(`isolation: done after ${((performance.now() - started) / 1000).toFixed(1)} s beside the non-readers`);
     return {
-      description: `one reading client asking for statistics every ${ASK_EVERY_MS} ms, --interval 0-0 --chars 4096-4096 --slow-client-timeout ${slowClientTimeoutSeconds}; then beside ${nonReaders} clients that never read`,
+      description: `one reading client asking for statistics every ${ASK_EVERY_MS} ms, --interval 0-0 --chars 4096-4096 --slow-client-timeout ${slowClientTimeoutSeconds}; alone for ${seconds} s, then beside ${waves} waves of ${nonReaders} clients that never read`,
       alone: aloneTrips,
       beside: besideTrips,
       ratio: besideTrips.p99 / aloneTrips.p99,
       aloneMiBps: alone.symbols / alone.seconds / 1048576,
       besideMiBps: beside.symbols / beside.seconds / 1048576,
       nonReaders: {
-        opened: nonReaders,
+        waves,
+        opened: waves * nonReaders,
         cutOff: metricTotal(metrics, SLOW_CONSUMERS),
         longestLifeMs,
       },

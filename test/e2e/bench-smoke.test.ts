@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
+import type { IsolationResult } from '../../bench/scenarios/isolation.js';
 
 const BENCH = fileURLToPath(new URL('../../bench/run.js', import.meta.url));
 const FAULTS = fileURLToPath(new URL('../../bench/faults.js', import.meta.url));
@@ -25,6 +27,19 @@ void describe('benchmark smoke runs', () => {
     assert.equal(code, 0, `${stdout}\n${stderr}`);
     assert.match(stdout, /clients held\s+300 /);
     assert.match(stdout, /statistics answers checked \/ wrong\s+[1-9]\d* \/ 0/);
+  });
+
+  void it('isolation: a reading client beside clients that never read, every answer right, every non-reader cut off', async () => {
+    const { code, stdout, stderr } = await run(BENCH, ['isolation', '--smoke']);
+    assert.equal(code, 0, `${stdout}\n${stderr}`);
+    const file = /^full results: (.+)$/m.exec(stdout)?.[1];
+    assert.ok(file !== undefined, stdout);
+    const { isolation } = JSON.parse(readFileSync(file, 'utf8')) as { isolation: IsolationResult };
+    assert.ok(isolation.alone.count >= 2 && isolation.beside.count >= 2, `the good client was answered in both windows: ${JSON.stringify(isolation)}`);
+    assert.equal(isolation.answersWrong, 0);
+    assert.equal(isolation.goodClientCut, false);
+    assert.equal(isolation.nonReaders.cutOff, isolation.nonReaders.opened);
+    assert.ok(Number.isFinite(isolation.ratio), `ratio ${isolation.ratio}`);
   });
 
   void it('fault benchmark: hostile connections against the real server, no crash, nothing left behind', async () => {
