@@ -10,7 +10,7 @@ import type { Peer, ServerEventSink } from './events.js';
 import { StreamSource } from './generator.js';
 import { Scheduler } from './scheduler.js';
 import { CLOSE_GRACE_MS, Session } from './session.js';
-import type { SessionContext } from './session-core.js';
+import { dropOnFault, type SessionContext } from './session-core.js';
 import { TurnQueue } from './turns.js';
 import type { StatsSnapshot } from './snapshot.js';
 import { processSnapshot, ServerStats } from './stats.js';
@@ -82,21 +82,20 @@ export async function startServer(config: ServerConfig, sink: ServerEventSink, o
       transport.destroy();
       return;
     }
-    if (sessions.size >= config.maxClients) {
-      refuse(transport, peer, emit, config.maxClients);
-      return;
-    }
-    // Drawn in accept order, so a seed gives the n-th connection the same stream every run.
-    const session = new Session(transport, peer, streams.next(config.chars, config.interval, config.alphabet), context);
-    sessions.add(session);
+    // The accept is a way in like a session's own: a fault here costs this connection only.
     try {
+      if (sessions.size >= config.maxClients) {
+        refuse(transport, peer, emit, config.maxClients);
+        return;
+      }
+      // Drawn in accept order, so a seed gives the n-th connection the same stream every run.
+      const session = new Session(transport, peer, streams.next(config.chars, config.interval, config.alphabet), context);
+      sessions.add(session);
       emit({ type: 'accepted', peer, clients: sessions.size });
+      session.start();
     } catch (error) {
-      // A fault of ours in reporting it: this connection's problem, like any other in a session.
-      session.internalError(error);
-      return;
+      dropOnFault(emit, peer, transport, error);
     }
-    session.start();
   };
 
   const listener = createServer((socket) => serve(new TcpTransport(socket)));

@@ -65,3 +65,17 @@ export function guarded<A, B>(core: SessionCore, handler: (a: A, b: B) => void, 
     core.internalError(error);
   }
 }
+
+/**
+ * A fault of ours while serving `peer`: reported, and the connection dropped. Whatever the report
+ * does (the sink may be what failed), the connection goes, and nothing reaches the process.
+ */
+export function dropOnFault(emit: ServerEventSink, peer: Peer, transport: Transport, error: unknown): void {
+  try {
+    emit({ type: 'internal-error', peer, error: error instanceof Error ? error : new Error(String(error)) });
+  } catch {
+    // The report itself failed: dropping the connection is all that is left to do.
+  } finally {
+    transport.destroy();
+  }
+}

@@ -9,7 +9,7 @@ import type { Peer } from './events.js';
 import { FlowControl } from './flow-control.js';
 import type { SymbolGenerator } from './generator.js';
 import { RequestReader } from './requests.js';
-import { guarded, type SessionContext, type SessionCore } from './session-core.js';
+import { dropOnFault, guarded, type SessionContext, type SessionCore } from './session-core.js';
 import type { TurnTaker } from './turns.js';
 
 /** How long a peer we are closing on gets to read our last frame before its connection is destroyed. */
@@ -116,13 +116,7 @@ export class Session implements SessionCore, TransportHandler, TurnTaker {
   }
 
   internalError(error: unknown): void {
-    try {
-      this.context.emit({ type: 'internal-error', peer: this.peer, error: error instanceof Error ? error : new Error(String(error)) });
-    } catch {
-      // The report itself failed: dropping the connection is all that is left to do.
-    } finally {
-      this.transport.destroy();
-    }
+    dropOnFault(this.context.emit, this.peer, this.transport, error);
   }
 
   // ---- the ways in ---------------------------------------------------------------------------
