@@ -90,7 +90,15 @@ export async function startServer(config: ServerConfig, sink: ServerEventSink, o
   await Promise.race([once(listener, 'listening'), once(listener, 'error').then(([error]) => Promise.reject(error as Error))]);
   const address = listener.address() as AddressInfo;
   emit({ type: 'listening', host: config.host, port: address.port, family: address.family });
-  const metrics = config.metrics === undefined ? undefined : await startMetrics(config.metrics, stats, () => sessions.size);
+  let metrics: Awaited<ReturnType<typeof startMetrics>> | undefined;
+  try {
+    metrics = config.metrics === undefined ? undefined : await startMetrics(config.metrics, stats, () => sessions.size);
+  } catch (error) {
+    // A start that fails gives back what it took: the port, and any connection accepted meanwhile.
+    listener.close();
+    for (const session of sessions) session.destroy();
+    throw error;
+  }
   if (metrics !== undefined) emit({ type: 'metrics', host: config.metrics?.host ?? '', port: metrics.address.port });
   const statsTimer =
     config.statsIntervalMs > 0
