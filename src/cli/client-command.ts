@@ -4,9 +4,26 @@ import { clientLine } from '../output/client-lines.js';
 import { DEFAULT_MODE } from '../output/mode.js';
 import { Printer } from '../output/printer.js';
 import { MAX_CHUNK_LENGTH } from '../protocol/defaults.js';
+import { BYTE_ORDER, MessageType, PREFIX_LENGTH } from '../protocol/frame.js';
+import { serverFrameHead, statisticsText } from '../protocol/messages.js';
 import { parseCommandLine, printHelpOrVersion, stringValue, type CommandLine } from './command-line.js';
 import { signalExitCode, type Command } from './run-cli.js';
-import { parseInteger, parseRange, UsageError } from './values.js';
+import { MAX_INTERVAL_SECONDS, parseInteger, parseRange, UsageError } from './values.js';
+
+/**
+ * The smallest `--max-header` that takes every header our server can send: the longest message
+ * type with the largest content length and the longest wait (whole milliseconds below the
+ * longest interval), as a little-endian machine writes it ("little" is the longer byteorder).
+ * The original's headers are shorter (whole-second waits, no message type).
+ */
+export const MIN_SERVER_HEADER =
+  Math.max(...Object.values(MessageType).map((type) => serverFrameHead(type, MAX_CHUNK_LENGTH, MAX_INTERVAL_SECONDS - 0.001).length)) -
+  PREFIX_LENGTH +
+  'little'.length -
+  BYTE_ORDER.length;
+
+/** The smallest `--max-content` that takes a statistics answer of any count a server can keep exactly. */
+export const MIN_SERVER_CONTENT = statisticsText(Number.MAX_SAFE_INTEGER).length;
 
 export const CLIENT_USAGE = `usage: multi-socket-client <host> <port> <mode> [options]
 
@@ -16,12 +33,14 @@ With stdin not a terminal, the same letters are read from it: printf 'ss' | mult
 
 arguments (optional, in this order):
   host                       server address (default: ${D.host})
-  port                       server port (default: ${D.port})
+  port                       server port, 1 to 65535 (default: ${D.port})
   mode                       user, debug, quiet or json (default: ${DEFAULT_MODE})
 
 options:
-  --max-header BYTES         largest header accepted from the server (default: ${D.maxHeaderLength})
-  --max-content BYTES        largest content accepted from the server (default: ${D.maxContentLength})
+  --max-header BYTES         largest header accepted from the server, at least ${MIN_SERVER_HEADER}, the
+                             longest a server sends (default: ${D.maxHeaderLength})
+  --max-content BYTES        largest content accepted from the server, at least ${MIN_SERVER_CONTENT}, the
+                             longest statistics answer (default: ${D.maxContentLength})
   --reconnect                after a lost connection, connect again, waiting longer after
                              each failure (exponential backoff with jitter)
   --reconnect-delay MIN-MAX  seconds: the first wait's step, and the longest any wait may be
@@ -47,21 +66,29 @@ export function clientConfigFrom(line: CommandLine): ClientConfig {
   const content = stringValue(line, 'max-content');
   const delay = stringValue(line, 'reconnect-delay');
   const attempts = stringValue(line, 'reconnect-attempts');
+  // Values first: a bad one is named even when the option it needs is missing too.
+  const steps = delay === undefined ? undefined : parseRange('--reconnect-delay', delay, false, { min: 0.001, max: 3600 });
+  const tries = attempts === undefined ? R.attempts : parseInteger('--reconnect-attempts', attempts, 0, 1_000_000);
   if (line.values['reconnect'] !== true && (delay !== undefined || attempts !== undefined)) {
     throw new UsageError('--reconnect-delay and --reconnect-attempts need --reconnect');
   }
-  const steps = delay === undefined ? undefined : parseRange('--reconnect-delay', delay, false, { min: 0.001, max: 3600 });
   return {
     host: line.host,
     port: line.port,
-    maxHeaderLength: header === undefined ? D.maxHeaderLength : parseInteger('--max-header', header, 16, 0xffff),
-    maxContentLength: content === undefined ? D.maxContentLength : parseInteger('--max-content', content, 1, 16 * MAX_CHUNK_LENGTH),
+    maxHeaderLength:
+      header === undefined
+        ? D.maxHeaderLength
+        : parseInteger('--max-header', header, MIN_SERVER_HEADER, 0xffff, `a server's headers go up to ${MIN_SERVER_HEADER} bytes`),
+    maxContentLength:
+      content === undefined
+        ? D.maxContentLength
+        : parseInteger('--max-content', content, MIN_SERVER_CONTENT, 16 * MAX_CHUNK_LENGTH, `a statistics answer can be ${MIN_SERVER_CONTENT} bytes`),
     reconnect:
       line.values['reconnect'] === true
         ? {
             initialMs: steps === undefined ? R.initialMs : Math.round(steps.min * 1000),
             maxMs: steps === undefined ? R.maxMs : Math.round(steps.max * 1000),
-            attempts: attempts === undefined ? R.attempts : parseInteger('--reconnect-attempts', attempts, 0, 1_000_000),
+            attempts: tries,
           }
         : undefined,
   };
@@ -74,7 +101,7 @@ export const clientCommand: Command = {
   name: 'multi-socket-client',
   usage: CLIENT_USAGE,
   async main(argv) {
-    const line = parseCommandLine(argv, OPTIONS);
+    const line = parseCommandLine(argv, OPTIONS, 1);
     if (line.help || line.version) return printHelpOrVersion(line, CLIENT_USAGE);
     const config = clientConfigFrom(line);
     // A reader that stops reading (`| head -3`) ends the session quietly.

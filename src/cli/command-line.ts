@@ -23,9 +23,9 @@ const COMMON_OPTIONS = {
 
 /**
  * Parses argv with Node's own strict parser (no dependency, unknown options rejected) and turns
- * its errors into one short line each.
+ * its errors into one short line each. `minPort` is 1 for a program that connects.
  */
-export function parseCommandLine(argv: readonly string[], options: OptionsConfig): CommandLine {
+export function parseCommandLine(argv: readonly string[], options: OptionsConfig, minPort: 0 | 1 = 0): CommandLine {
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args: [...argv], options: { ...COMMON_OPTIONS, ...options }, allowPositionals: true, strict: true });
@@ -40,7 +40,7 @@ export function parseCommandLine(argv: readonly string[], options: OptionsConfig
   const [host, port, mode] = positionals;
   return {
     host: host === undefined ? DEFAULT_HOST : parseHost(host),
-    port: port === undefined ? DEFAULT_PORT : parsePort(port),
+    port: port === undefined ? DEFAULT_PORT : parsePort(port, minPort),
     mode: mode === undefined ? DEFAULT_MODE : parseMode(mode),
     help: false,
     version: false,

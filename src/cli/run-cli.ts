@@ -4,6 +4,7 @@ import { UsageError } from './values.js';
 /** A command-line program: argv in, exit code out. */
 export interface Command {
   readonly name: string;
+  /** The whole help, for --help; its first line is the synopsis shown after a bad command line. */
   readonly usage: string;
   main(argv: readonly string[]): Promise<number>;
 }
@@ -14,7 +15,7 @@ export function signalExitCode(signal: NodeJS.Signals): number {
 }
 
 /**
- * The one place that ends the process. A bad command line prints one line and the usage to
+ * The one place that ends the process. A bad command line prints one line and a short usage to
  * stderr and exits with 2; any other failure prints one line (no stack trace) and exits with 1.
  * Output is flushed before exiting, so nothing printed is ever cut short.
  */
@@ -24,7 +25,7 @@ export async function runCli(command: Command, argv: readonly string[]): Promise
     code = await command.main(argv);
   } catch (error) {
     if (error instanceof UsageError) {
-      process.stderr.write(`${command.name}: ${error.message}\n\n${command.usage}\n`);
+      process.stderr.write(`${command.name}: ${error.message}\n\n${shortUsage(command)}\n`);
       code = 2;
     } else {
       const message = error instanceof Error ? error.message : String(error);
@@ -34,4 +35,9 @@ export async function runCli(command: Command, argv: readonly string[]): Promise
   }
   await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
   process.exit(code);
+}
+
+/** The synopsis and where to read more: the whole help would bury the one line that matters. */
+export function shortUsage(command: Command): string {
+  return `${command.usage.split('\n', 1)[0] ?? ''}\nRun '${command.name} --help' for the arguments and options.`;
 }

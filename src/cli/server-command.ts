@@ -1,16 +1,25 @@
 import { startServer, type CloseOptions } from '../server/server.js';
-import type { ServerEventSink } from '../server/events.js';
+import type { ServerEvent, ServerEventSink } from '../server/events.js';
 import { MAX_CHUNK_LENGTH } from '../protocol/defaults.js';
+import { BYTE_ORDER } from '../protocol/frame.js';
+import { encodeClientRequest } from '../protocol/messages.js';
 import { DEFAULT_SERVER_CONFIG as D, type ServerConfig } from '../server/config.js';
 import { MAX_WORKERS, startCluster, type ClusterEventSink } from '../server/cluster.js';
 import { isClusterWorker, startWorker } from '../server/cluster-worker.js';
 import { clusterLine } from '../output/cluster-lines.js';
-import { serverLine, showsChunkEvents } from '../output/server-lines.js';
-import { DEFAULT_MODE } from '../output/mode.js';
+import { listenFailedLine, serverLine, showsChunkEvents, shutdownReason, type ListenFailure } from '../output/server-lines.js';
+import { DEFAULT_MODE, type Mode } from '../output/mode.js';
 import { Printer } from '../output/printer.js';
 import { parseCommandLine, printHelpOrVersion, stringValue, type CommandLine } from './command-line.js';
-import { parseAlphabet, parseInteger, parseListenAddress, parseRange, parseSeconds } from './values.js';
+import { MAX_INTERVAL_SECONDS, parseAlphabet, parseInteger, parseListenAddress, parseRange, parseSeconds } from './values.js';
 import { signalExitCode, type Command } from './run-cli.js';
+
+/**
+ * The smallest `--max-header` that lets a real client in: the header of the statistics request
+ * that our client and the original send, as a little-endian machine writes it ("little" is the
+ * longer byteorder). Below it every client would be refused.
+ */
+export const MIN_REQUEST_HEADER = encodeClientRequest().readUInt16BE(0) + 'little'.length - BYTE_ORDER.length;
 
 const DAY_MS = 86_400_000;
 
@@ -30,13 +39,16 @@ options:
   --interval MIN-MAX         seconds between chunks, fractions allowed; 0-0 sends as fast
                              as the client reads (default: ${D.interval.min}-${D.interval.max})
   --alphabet SYMBOLS         the symbols chunks are made of: printable ASCII without space
-                             or ':', each once (default: A-Z a-z 0-9)
+                             or ':', each once; ranges of letters or digits (A-F), groups
+                             apart by spaces, a '-' itself first or last in a group
+                             (default: A-Z a-z 0-9)
   --seed N                   reproducible streams: the same seed and connection order give
                              the same chunks and waits (default: random)
   --max-clients N            connections served at once; more are refused with an error
                              frame; with --workers, each worker takes its share, rounded
                              up (default: ${D.maxClients})
-  --max-header BYTES         largest request header accepted (default: ${D.maxHeaderLength})
+  --max-header BYTES         largest request header accepted, at least ${MIN_REQUEST_HEADER}, the size
+                             of a real request's (default: ${D.maxHeaderLength})
   --max-request BYTES        largest request content accepted (default: ${D.maxRequestLength})
   --frame-timeout SECONDS    time a started frame has to complete (default: ${D.frameTimeoutMs / 1000})
   --slow-client-timeout SECONDS
@@ -82,11 +94,15 @@ export function serverConfigFrom(line: CommandLine): ServerConfig {
     host: line.host,
     port: line.port,
     chars: option('chars', (t) => parseRange('--chars', t, true, { min: 1, max: MAX_CHUNK_LENGTH }), D.chars),
-    interval: option('interval', (t) => parseRange('--interval', t, false, { min: 0, max: 86_400 }), D.interval),
+    interval: option('interval', (t) => parseRange('--interval', t, false, { min: 0, max: MAX_INTERVAL_SECONDS }), D.interval),
     alphabet: option('alphabet', parseAlphabet, D.alphabet),
     seed: option('seed', (t) => parseInteger('--seed', t, 0, 0xffff_ffff), D.seed),
     maxClients: option('max-clients', (t) => parseInteger('--max-clients', t, 1, 10_000_000), D.maxClients),
-    maxHeaderLength: option('max-header', (t) => parseInteger('--max-header', t, 16, 0xffff), D.maxHeaderLength),
+    maxHeaderLength: option(
+      'max-header',
+      (t) => parseInteger('--max-header', t, MIN_REQUEST_HEADER, 0xffff, `a real request's header is ${MIN_REQUEST_HEADER} bytes`),
+      D.maxHeaderLength,
+    ),
     maxRequestLength: option('max-request', (t) => parseInteger('--max-request', t, 1, MAX_CHUNK_LENGTH), D.maxRequestLength),
     frameTimeoutMs: option('frame-timeout', (t) => parseSeconds('--frame-timeout', t, 1, DAY_MS), D.frameTimeoutMs),
     slowClientTimeoutMs: option('slow-client-timeout', (t) => parseSeconds('--slow-client-timeout', t, 1, DAY_MS), D.slowClientTimeoutMs),
@@ -113,21 +129,88 @@ export const serverCommand: Command = {
     const printer = new Printer(1);
     const report: ServerEventSink = printer.sink(serverLine, line.mode);
     const reportCluster: ClusterEventSink = printer.sink(clusterLine, line.mode);
+    const chunkEvents = showsChunkEvents(line.mode);
     try {
-      if (workers === 1) {
-        return await serve(await startServer(config, report, { chunkEvents: showsChunkEvents(line.mode) }), report, { signals: STOP_SIGNALS });
+      if (workers > 1 && isClusterWorker()) return await serveAsWorker(config, workers, report, chunkEvents);
+      const start = new StartWatch(config, report);
+      try {
+        if (workers === 1) {
+          const server = await startServer(config, start.sink, { chunkEvents });
+          return await serve(server, report, { signals: STOP_SIGNALS });
+        }
+        const running = await startCluster(config, workers, start.sink, reportCluster);
+        return await serve(running, report, {
+          signals: STOP_SIGNALS,
+          requests: (stop) => void running.failed.then(() => stop(1, { reason: shutdownReason('workers keep dying') })),
+        });
+      } catch (error) {
+        if (start.started) throw error;
+        return reportFailedStart(line.mode, start.failure(error), printer);
       }
-      if (isClusterWorker()) return await serveAsWorker(config, workers, report, showsChunkEvents(line.mode));
-      const running = await startCluster(config, workers, report, reportCluster);
-      return await serve(running, report, {
-        signals: STOP_SIGNALS,
-        requests: (stop) => void running.failed.then(() => stop(1, { reason: 'server shutting down (workers keep dying)' })),
-      });
     } finally {
       await printer.drain();
     }
   },
 };
+
+/**
+ * Follows a start. Nothing is printed until every listener is open, the metrics one included:
+ * a script that waits for `listening on` then finds the whole server up, and a metrics port
+ * that cannot be had fails the start before that line. A start that fails is named by its
+ * listener: the clients' one if it never listened, else the metrics one.
+ */
+class StartWatch {
+  /** The events so far, until every listener is open. */
+  #held: ServerEvent[] | undefined = [];
+  #listened = false;
+
+  constructor(
+    readonly config: ServerConfig,
+    readonly report: ServerEventSink,
+  ) {}
+
+  get started(): boolean {
+    return this.#held === undefined;
+  }
+
+  readonly sink: ServerEventSink = (event) => {
+    if (this.#held === undefined) {
+      this.report(event);
+      return;
+    }
+    this.#held.push(event);
+    if (event.type === 'listening') this.#listened = true;
+    if (event.type === (this.config.metrics === undefined ? 'listening' : 'metrics')) {
+      const held = this.#held;
+      this.#held = undefined;
+      for (const each of held) this.report(each);
+    }
+  };
+
+  failure(error: unknown): ListenFailure {
+    const { metrics, host, port } = this.config;
+    const where = this.#listened && metrics !== undefined ? { listener: 'metrics' as const, ...metrics } : { listener: 'server' as const, host, port };
+    return { type: 'listen-failed', ...where, error: systemError(error) };
+  }
+}
+
+/** The one line of a start that failed: with the other events in json mode, else on stderr (by runCli). */
+function reportFailedStart(mode: Mode, failure: ListenFailure, printer: Printer): number {
+  const text = listenFailedLine(mode, failure);
+  if (mode !== 'json') throw new Error(text);
+  printer.line(text);
+  return 1;
+}
+
+/**
+ * The failure as a system error. With `--workers` a worker's arrives as its message alone
+ * (`bind EADDRINUSE 127.0.0.1:65432`), so its code is read back from the message.
+ */
+function systemError(error: unknown): NodeJS.ErrnoException {
+  const failed: NodeJS.ErrnoException = error instanceof Error ? error : new Error(String(error));
+  const code = failed.code ?? /\b(E[A-Z]{2,})\b/.exec(failed.message)?.[1];
+  return code === undefined ? failed : Object.assign(new Error(failed.message), { code });
+}
 
 const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
 
@@ -174,7 +257,7 @@ function serve(server: Stoppable, report: ServerEventSink, sources: StopSources)
     // SIGINT and SIGTERM stop the server cleanly; a second signal means now.
     const onSignal = (signal: NodeJS.Signals): void => {
       if (!stopping) {
-        stop(0, { reason: `server shutting down (${signal})`, signal });
+        stop(0, { reason: shutdownReason(signal), signal });
         return;
       }
       server.kill?.();
@@ -189,7 +272,7 @@ function serve(server: Stoppable, report: ServerEventSink, sources: StopSources)
       const error = fault instanceof Error ? fault : new Error(String(fault));
       const recovered = isStraySocketError(error);
       report({ type: 'process-error', error, recovered });
-      if (!recovered) stop(1, { reason: 'server shutting down (internal error)' });
+      if (!recovered) stop(1, { reason: shutdownReason('internal error') });
     };
     process.on('uncaughtException', onFault);
     process.on('unhandledRejection', onFault);

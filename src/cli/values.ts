@@ -11,10 +11,12 @@ export class UsageError extends Error {
  * UsageError naming the option and what was expected, so every bad argument gets one clear line.
  */
 
-export function parsePort(text: string): number {
+/** `min` is 1 for a port to connect to: port 0 means "any free one" only to a listener. */
+export function parsePort(text: string, min: 0 | 1 = 0): number {
   if (!/^\d{1,5}$/.test(text) || Number(text) > 65535) {
-    throw new UsageError(`invalid port '${text}': expected a whole number from 0 to 65535`);
+    throw new UsageError(`invalid port '${text}': expected a whole number from ${min} to 65535`);
   }
+  if (Number(text) < min) throw new UsageError(`invalid port '${text}': a client needs the server's port, from 1 to 65535`);
   return Number(text);
 }
 
@@ -25,8 +27,13 @@ export function parseMode(text: string): Mode {
 
 export function parseHost(text: string): string {
   if (text === '' || /\s/.test(text)) throw new UsageError(`invalid host '${text}'`);
+  // The system would take it for an IPv4 address (8000 is 0.0.31.64), but it is a port put first.
+  if (/^\d+$/.test(text)) throw new UsageError(`invalid host '${text}': that looks like a port; the host comes first, e.g. localhost ${text}`);
   return text;
 }
+
+/** The longest wait `--interval` allows, in seconds: a day. */
+export const MAX_INTERVAL_SECONDS = 86_400;
 
 const DECIMAL = /^\d+(?:\.\d+)?$/;
 const WHOLE = /^\d+$/;
@@ -48,10 +55,11 @@ export function parseRange(option: string, text: string, whole: boolean, bounds:
   return { min, max };
 }
 
-export function parseInteger(option: string, text: string, min: number, max: number): number {
+/** `why` says where the bounds come from, when the user could not guess it. */
+export function parseInteger(option: string, text: string, min: number, max: number, why?: string): number {
   const value = Number(text);
   if (!WHOLE.test(text) || value < min || value > max) {
-    throw new UsageError(`invalid ${option} '${text}': expected a whole number from ${min} to ${max}`);
+    throw new UsageError(`invalid ${option} '${text}': expected a whole number from ${min} to ${max}${why === undefined ? '' : ` (${why})`}`);
   }
   return value;
 }
@@ -65,18 +73,54 @@ export function parseSeconds(option: string, text: string, minMs: number, maxMs:
   return ms;
 }
 
-/** Printable ASCII without space or `:`, each symbol once: a symbol is a byte, and a chunk can never look like a statistics answer. */
+/**
+ * The symbols of `--alphabet`, written as the default is: `A-Z a-z 0-9`. Spaces separate groups;
+ * `X-Y` between two letters of the same case or two digits is the range from X to Y; a `-` first
+ * or last in a group is the symbol itself. A `-` between other symbols (`+-/`) could be meant
+ * either way, so it is refused. Every symbol is printable ASCII other than space and `:`, and
+ * appears once: a symbol is a byte, and a chunk can never look like a statistics answer.
+ */
 export function parseAlphabet(text: string): string {
-  for (const char of text) {
+  let symbols = '';
+  for (const group of text.split(' ').filter((word) => word !== '')) symbols += expandGroup(group);
+  for (const char of symbols) {
     const code = char.codePointAt(0) as number;
     if (code <= 0x20 || code >= 0x7f || char === ':') {
       throw new UsageError(`invalid --alphabet: '${char}' is not allowed (printable ASCII without space or ':')`);
     }
   }
-  if (text.length === 0) throw new UsageError('invalid --alphabet: it is empty');
-  const repeated = Array.from(text).find((char, i) => text.indexOf(char) !== i);
+  if (symbols.length === 0) throw new UsageError('invalid --alphabet: it is empty');
+  const repeated = Array.from(symbols).find((char, i) => symbols.indexOf(char) !== i);
   if (repeated !== undefined) throw new UsageError(`invalid --alphabet: '${repeated}' appears more than once`);
-  return text;
+  return symbols;
+}
+
+const RANGE_ENDS = [/^[A-Z]$/, /^[a-z]$/, /^[0-9]$/];
+
+function expandGroup(group: string): string {
+  const first = group.startsWith('-') ? '-' : '';
+  const last = group.length > 1 && group.endsWith('-') ? '-' : '';
+  const inner = group.slice(first.length, group.length - last.length);
+  let symbols = first;
+  for (let i = 0; i < inner.length; i++) {
+    const from = inner[i] as string;
+    if (from === '-') throw ambiguous(group);
+    if (inner[i + 1] !== '-') {
+      symbols += from;
+      continue;
+    }
+    const to = inner[i + 2] ?? '';
+    if (!RANGE_ENDS.some((ends) => ends.test(from) && ends.test(to)) || from > to) throw ambiguous(group);
+    for (let code = from.charCodeAt(0); code <= to.charCodeAt(0); code++) symbols += String.fromCharCode(code);
+    i += 2;
+  }
+  return symbols + last;
+}
+
+function ambiguous(group: string): UsageError {
+  return new UsageError(
+    `invalid --alphabet: '${group}': a range goes from a letter to a letter of the same case or from a digit to a digit (A-F, a-z, 0-9); a '-' of its own goes first or last in a group`,
+  );
 }
 
 /** `PORT`, `HOST:PORT` or `[IPv6]:PORT`; the host defaults to loopback, so nothing is exposed by accident. */

@@ -1,11 +1,11 @@
 import type { Peer, ServerEvent } from '../server/events.js';
 import type { ProcessSnapshot, StatsSnapshot } from '../server/snapshot.js';
+import { jsonLine, jsonText } from './json-line.js';
+import type { Mode } from './mode.js';
+import { addressLabel, addressRepr, bytesRepr, osErrorText, sleepyLine } from './python-repr.js';
 
 /** The events about one connection. */
 type PeerEvent = Extract<ServerEvent, { readonly peer: Peer }>;
-import { jsonLine } from './json-line.js';
-import type { Mode } from './mode.js';
-import { addressLabel, addressRepr, bytesRepr, osErrorText, sleepyLine } from './python-repr.js';
 
 /**
  * What each server event looks like in each mode; undefined when the mode does not show it.
@@ -76,14 +76,16 @@ function quietLine(event: ServerEvent): string | undefined {
       return `error: ${osErrorText(event.error)} from ${addressLabel(event.peer)}`;
     case 'internal-error':
       return `error: internal error serving ${addressLabel(event.peer)}, connection dropped: ${event.error.message}`;
-    case 'shutdown':
-      return `shutting down: ${event.reason} (${event.clients} ${event.clients === 1 ? 'client' : 'clients'} connected)`;
+    case 'shutdown': {
+      const cause = shutdownCause(event.reason);
+      return `shutting down${cause === '' ? '' : `: ${cause}`} (${plural(event.clients, 'client')} connected)`;
+    }
     case 'stopped':
-      return event.forced === 0 ? 'stopped' : `stopped (${event.forced} slow ${event.forced === 1 ? 'client' : 'clients'} cut off)`;
+      return event.forced === 0 ? 'stopped' : `stopped (${plural(event.forced, 'slow client')} cut off)`;
     case 'stats':
       return statsText(event.stats, event.process);
     case 'metrics':
-      return `metrics on http://${event.host.includes(':') ? `[${event.host}]` : event.host}:${event.port}/metrics`;
+      return `metrics on ${metricsUrl(event.host, event.port)}`;
     case 'process-error':
       return `error: unexpected ${event.error.name}: ${event.error.message} (${event.recovered ? 'server carries on' : 'shutting down'})`;
     default:
@@ -113,17 +115,18 @@ function debugText(event: PeerEvent): string {
     case 'accepted':
       return `accepted connection #${event.peer.id} (${event.clients} connected)`;
     case 'rejected':
-      return `rejected: ${event.error.code}: ${event.error.message}`;
+      return `rejected: ${event.error.message} (${event.error.code})`;
     case 'scheduled':
       return `next chunk in ${event.wait.seconds} s`;
     case 'chunk':
-      return `${sleepyLine(event.sleepTime)} (late ${event.lateMs.toFixed(2)} ms), sending ${bytesRepr(event.content)}: ${event.content.length} symbols, ${event.frameBytes} bytes`;
+      return `${sleepyLine(event.sleepTime)} (late ${event.lateMs.toFixed(2)} ms), sending ${bytesRepr(event.content)}: ${plural(event.content.length, 'symbol')}, ${plural(event.frameBytes, 'byte')}`;
     case 'request':
-      return `received ${String(event.header['content-type'])} request ${bytesRepr(event.content)}, header ${JSON.stringify(event.header)}`;
+      // Every value in the header is the peer's: escaped like the content, never printed raw.
+      return `received request ${bytesRepr(event.content)}, header ${jsonText(event.header)}`;
     case 'statistics':
       return `sending ${bytesRepr(event.content)}: ${event.frameBytes} bytes, counter reset`;
     case 'protocol-error':
-      return `error ${event.error.code}: ${event.error.message}`;
+      return `error: ${event.error.message} (${event.error.code})`;
     case 'blocked':
       return `socket buffer full (${event.queuedBytes} bytes queued): chunks and reading paused`;
     case 'unblocked':
@@ -133,10 +136,13 @@ function debugText(event: PeerEvent): string {
     case 'connection-error':
       return `error: ${osErrorText(event.error)} (${event.error.code ?? 'no code'})`;
     case 'internal-error':
-      return `internal error, connection dropped: ${event.error.stack ?? event.error.message}`;
+      return `error: internal error, connection dropped: ${event.error.stack ?? event.error.message}`;
     case 'closed': {
       const s = event.summary;
-      return `closing connection after ${(s.durationMs / 1000).toFixed(3)} s: ${s.chunks} chunks, ${s.symbols} symbols, ${s.bytesRead} bytes read, ${s.bytesWritten} bytes written`;
+      return (
+        `closing connection after ${(s.durationMs / 1000).toFixed(3)} s: ${plural(s.chunks, 'chunk')}, ${plural(s.symbols, 'symbol')}, ` +
+        `${plural(s.bytesRead, 'byte')} read, ${plural(s.bytesWritten, 'byte')} written`
+      );
     }
   }
 }
@@ -148,9 +154,9 @@ function serverJson(event: ServerEvent): string {
     case 'shutdown':
       return jsonLine(event.type, { reason: event.reason, signal: event.signal, clients: event.clients });
     case 'stopped':
-      return jsonLine(event.type, { forced: event.forced, stats: event.stats });
+      return jsonLine(event.type, { forced: event.forced, stats: snakeCaseKeys(event.stats) });
     case 'stats':
-      return jsonLine(event.type, { stats: event.stats, process: event.process });
+      return jsonLine(event.type, { stats: snakeCaseKeys(event.stats), process: snakeCaseKeys(event.process) });
     case 'metrics':
       return jsonLine(event.type, { host: event.host, port: event.port });
     case 'process-error':
@@ -184,7 +190,7 @@ function peerEventFields(event: PeerEvent): Record<string, unknown> {
     case 'peer-closed':
       return {};
     case 'connection-error':
-      return { code: event.error.code, message: event.error.message };
+      return { code: event.error.code, message: osErrorText(event.error) };
     case 'internal-error':
       return { message: event.error.message, stack: event.error.stack };
     case 'closed':
@@ -202,6 +208,39 @@ function round(ms: number): number {
   return Math.round(ms * 1000) / 1000;
 }
 
+/**
+ * The counters with their names in the json mode's style (`statistics_answers`); the maps
+ * inside (errors by code, handles by kind) keep their keys, which are data.
+ */
+function snakeCaseKeys(record: object): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(record).map(([key, value]) => [key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), value]));
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
+function metricsUrl(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}/metrics`;
+}
+
+/**
+ * What the `shutdown` frame tells every client: `server shutting down (SIGTERM)`. The server's
+ * own line names the cause alone (`shutting down: SIGTERM (2 clients connected)`), so the
+ * reasons are made here, where they are read back.
+ */
+export function shutdownReason(cause: string): string {
+  return `server shutting down (${cause})`;
+}
+
+const SHUTDOWN_REASON = /^server shutting down(?: \((.*)\))?$/;
+
+/** The cause in a reason made by shutdownReason, '' for the bare default, else the reason as it is. */
+function shutdownCause(reason: string): string {
+  const match = SHUTDOWN_REASON.exec(reason);
+  return match === null ? reason : (match[1] ?? '');
+}
+
 function statsText(stats: StatsSnapshot, proc: ProcessSnapshot): string {
   const mb = (bytes: number): string => `${(bytes / 1048576).toFixed(1)} MB`;
   const counts = (record: Readonly<Record<string, number>>): string =>
@@ -211,8 +250,50 @@ function statsText(stats: StatsSnapshot, proc: ProcessSnapshot): string {
   const gc = proc.heapAfterGcBytes === undefined ? '' : `, heap after GC ${mb(proc.heapAfterGcBytes)}`;
   return (
     `stats: ${stats.clients} connected, ${stats.accepted} accepted, ${stats.rejected} rejected, ${stats.closed} closed; ` +
-    `${stats.chunks} chunks, ${stats.symbols} symbols, ${stats.statisticsAnswers} answers; ` +
+    `${plural(stats.chunks, 'chunk')}, ${plural(stats.symbols, 'symbol')}, ${plural(stats.statisticsAnswers, 'statistics answer')}; ` +
     `errors: ${counts(stats.errors)}; socket errors: ${counts(stats.connectionErrors)}; ` +
     `rss ${mb(proc.rssBytes)}, heap ${mb(proc.heapUsedBytes)}${gc}; handles: ${counts(proc.resources)}`
   );
+}
+
+/**
+ * A listener the server could not open, so the program ends before serving anyone. The server
+ * only rejects its start; the command line reports it, once, with or without `--workers`.
+ */
+export interface ListenFailure {
+  readonly type: 'listen-failed';
+  /** The clients' port, or the `--metrics` port. */
+  readonly listener: 'server' | 'metrics';
+  readonly host: string;
+  readonly port: number;
+  readonly error: NodeJS.ErrnoException;
+}
+
+/**
+ * One line naming the listener and the address that failed, why in the system's words, and
+ * what to do: a JSON object in json mode, else the text for the error line on stderr.
+ */
+export function listenFailedLine(mode: Mode, failure: ListenFailure): string {
+  const { listener, host, port, error } = failure;
+  if (mode === 'json') return jsonLine(failure.type, { listener, host, port, code: error.code, message: osErrorText(error) });
+  const what = listener === 'server' ? `listen on ${addressRepr(host, port)}` : `serve metrics on ${metricsUrl(host, port)}`;
+  const advice = listenAdvice(failure);
+  return `cannot ${what}: ${osErrorText(error)}${advice === undefined ? '' : ` (${advice})`}`;
+}
+
+function listenAdvice({ listener, host, port, error }: ListenFailure): string | undefined {
+  const portOption = listener === 'server' ? 'port' : '--metrics port';
+  switch (error.code) {
+    case 'EADDRINUSE':
+      return `another program holds port ${port}: stop it, or choose another ${portOption}; 0 picks a free one`;
+    case 'EADDRNOTAVAIL':
+      return `${host} is not an address of this machine: give one it has, such as 127.0.0.1, or 0.0.0.0 for all`;
+    case 'EACCES':
+      return port < 1024 ? `ports below 1024 need privileges: choose a ${portOption} from 1024 up` : undefined;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `the host name ${host} could not be resolved: check it, or give an address`;
+    default:
+      return undefined;
+  }
 }

@@ -51,6 +51,6 @@ export class FlowControl {
   static timedOut(this: void, flow: FlowControl): void {
     flow.#slowTimer = undefined;
     const seconds = flow.#core.context.config.slowClientTimeoutMs / 1000;
-    flow.#core.fail(new ProtocolError(ErrorCode.slowConsumer, `slow_consumer: client read nothing for ${seconds} s`));
+    flow.#core.fail(new ProtocolError(ErrorCode.slowConsumer, `client read nothing for ${seconds} s`));
   }
 }

@@ -102,15 +102,16 @@ export async function startServer(config: ServerConfig, sink: ServerEventSink, o
   listener.listen({ host: config.host, port: config.port });
   await Promise.race([once(listener, 'listening'), once(listener, 'error').then(([error]) => Promise.reject(error as Error))]);
   const address = listener.address() as AddressInfo;
+  emit({ type: 'listening', host: config.host, port: address.port, family: address.family });
   let metrics: Awaited<ReturnType<typeof startMetrics>> | undefined;
   try {
     metrics = config.metrics === undefined ? undefined : await startMetrics(config.metrics, stats, () => sessions.size);
   } catch (error) {
-    // A failed start releases everything it took: the client port too.
+    // A start that fails gives back what it took: the port, and any connection accepted meanwhile.
+    for (const session of sessions) session.destroy();
     await new Promise((resolve) => listener.close(resolve));
     throw error;
   }
-  emit({ type: 'listening', host: config.host, port: address.port, family: address.family });
   if (metrics !== undefined) emit({ type: 'metrics', host: config.metrics?.host ?? '', port: metrics.address.port });
   const statsTimer =
     config.statsIntervalMs > 0

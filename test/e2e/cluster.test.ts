@@ -152,7 +152,7 @@ describe('--workers N', { concurrency: true }, () => {
       assert.equal(frame.header['message-type'], 'shutdown');
       await client.waitClosed();
     }
-    await server.waitForLine(new RegExp(`^shutting down: server shutting down \\(SIGTERM\\) \\(${open.length} clients connected\\)$`));
+    await server.waitForLine(new RegExp(`^shutting down: SIGTERM \\(${open.length} clients connected\\)$`));
     await server.waitForLine(/^stopped$/);
     assert.deepEqual(await server.waitForExit(), { code: 0, signal: null }, server.describe());
     assert.equal(count(server, LISTENING), 1, `one listening line\n${server.describe()}`);
@@ -171,7 +171,7 @@ describe('--workers N', { concurrency: true }, () => {
     for (const client of clients) await client.nextFrame(MessageType.shutdown);
     // The terminal echoes ^C, on the line the server's first line follows.
     await server.waitForLine(/Caught keyboard interrupt, exiting$/);
-    await server.waitForLine(/^shutting down: server shutting down \(SIGINT\) \(2 clients connected\)$/);
+    await server.waitForLine(/^shutting down: SIGINT \(2 clients connected\)$/);
     await server.waitForLine(/^stopped$/);
     assert.deepEqual(await server.waitForExit(), { code: 0, signal: null }, server.describe());
     assert.equal(count(server, /Caught keyboard interrupt/), 1, server.describe());
@@ -205,7 +205,7 @@ describe('--workers N', { concurrency: true }, () => {
     }
     await server.waitForLine(/^worker \d \(pid \d+\) died \(SIGKILL\)$/);
     await server.waitForLine(/^error: 6 worker deaths within 10 s; stopping the server$/);
-    await server.waitForLine(/^shutting down: server shutting down \(workers keep dying\) /);
+    await server.waitForLine(/^shutting down: workers keep dying /);
     await server.waitForLine(/^stopped$/);
     assert.deepEqual(await server.waitForExit(), { code: 1, signal: null }, server.describe());
   });

@@ -10,6 +10,16 @@ import {
   parseRange,
   parseSeconds,
 } from '../../src/cli/values.js';
+import { DEFAULT_ALPHABET } from '../../src/server/config.js';
+import { clientConfigFrom, MIN_SERVER_CONTENT, MIN_SERVER_HEADER } from '../../src/cli/client-command.js';
+import { parseCommandLine } from '../../src/cli/command-line.js';
+import { MIN_REQUEST_HEADER, serverConfigFrom } from '../../src/cli/server-command.js';
+import { FrameDecoder } from '../../src/protocol/decoder.js';
+import { MAX_CHUNK_LENGTH } from '../../src/protocol/defaults.js';
+import { encodeFrame } from '../../src/protocol/encoder.js';
+import { HeaderTooLongError } from '../../src/protocol/errors.js';
+import { MessageType, PREFIX_LENGTH } from '../../src/protocol/frame.js';
+import { encodeClientRequest, serverFrameHead, statisticsText } from '../../src/protocol/messages.js';
 
 /** A bad value gives a UsageError of one line that quotes what the user typed. */
 function assertUsageError(action: () => unknown, mentions: readonly string[] = []): UsageError {
@@ -39,6 +49,14 @@ void describe('parsePort', () => {
       assertUsageError(() => parsePort(text), [`'${text}'`, 'port']);
     });
   }
+
+  void it('refuses port 0 to a program that connects (nobody listens on it) and says which ports it takes', () => {
+    assertUsageError(() => parsePort('0', 1), ["'0'", 'from 1 to 65535']);
+    assertUsageError(() => parsePort('00', 1), ["'00'", 'from 1 to 65535']);
+    assertUsageError(() => parsePort('70000', 1), ["'70000'", 'from 1 to 65535']);
+    assert.equal(parsePort('1', 1), 1);
+    assert.equal(parsePort('65535', 1), 65535);
+  });
 });
 
 void describe('parseMode', () => {
@@ -63,6 +81,15 @@ void describe('parseHost', () => {
       assertUsageError(() => parseHost(text));
     });
   }
+
+  void it('refuses a bare number, which is a port given first, and shows the order', () => {
+    // The system would read 8000 as the IPv4 address 0.0.31.64.
+    for (const text of ['8000', '0', '65432', '123456789']) assertUsageError(() => parseHost(text), [`'${text}'`, 'port', `localhost ${text}`]);
+  });
+
+  void it('still takes addresses and names that contain digits', () => {
+    for (const host of ['10.0.0.1', '8000.example', 'host8000', '::8000']) assert.equal(parseHost(host), host);
+  });
 });
 
 void describe('parseRange', () => {
@@ -131,6 +158,10 @@ void describe('parseInteger', () => {
   void it('rejects a value below the minimum', () => {
     assertUsageError(() => parseInteger('--max-clients', '0', 1, 100), ['--max-clients', 'from 1 to 100']);
   });
+
+  void it('says where a bound comes from when told', () => {
+    assertUsageError(() => parseInteger('--max-header', '64', 126, 65535, "a real request's header is 126 bytes"), ['from 126 to 65535', "a real request's header is 126 bytes"]);
+  });
 });
 
 void describe('parseSeconds', () => {
@@ -156,8 +187,40 @@ void describe('parseAlphabet', () => {
     assert.equal(parseAlphabet('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'), 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789');
   });
 
-  void it('rejects a space, which would make a chunk look like a statistics answer', () => {
-    assertUsageError(() => parseAlphabet('ab c'), ['--alphabet']);
+  void it('takes spaces as separators between groups, never as a symbol', () => {
+    assert.equal(parseAlphabet('ab c'), 'abc');
+    assert.equal(parseAlphabet('  a  b '), 'ab');
+    assertUsageError(() => parseAlphabet('   '), ['--alphabet', 'empty']);
+  });
+
+  void it('reads the default as it is written: A-Z a-z 0-9', () => {
+    assert.equal(parseAlphabet('A-Z a-z 0-9'), DEFAULT_ALPHABET);
+    assert.equal(parseAlphabet('A-Za-z0-9'), DEFAULT_ALPHABET);
+  });
+
+  void it('expands ranges of letters of one case and of digits, the ends included', () => {
+    assert.equal(parseAlphabet('A-F'), 'ABCDEF');
+    assert.equal(parseAlphabet('x-z 3-5'), 'xyz345');
+    assert.equal(parseAlphabet('a-a'), 'a');
+    assert.equal(parseAlphabet('A-C!?'), 'ABC!?');
+  });
+
+  void it("takes a '-' first or last in a group as the symbol itself", () => {
+    assert.equal(parseAlphabet('-'), '-');
+    assert.equal(parseAlphabet('-A-C'), '-ABC');
+    assert.equal(parseAlphabet('A-C-'), 'ABC-');
+    assert.equal(parseAlphabet('ab -'), 'ab-');
+  });
+
+  for (const text of ['+-/', 'a-Z', 'A-z', '0-z', 'F-A', '9-0', 'A-F-Z', 'a--b', 'a--', '!-~']) {
+    void it(`refuses ${JSON.stringify(text)}: a '-' that could be a range or a symbol`, () => {
+      assertUsageError(() => parseAlphabet(text), ['--alphabet', 'range', "'-'"]);
+    });
+  }
+
+  void it("names a symbol that two groups or ranges both give (a repeated '-' too)", () => {
+    assertUsageError(() => parseAlphabet('A-Z A-F'), ["'A'"]);
+    assertUsageError(() => parseAlphabet('--'), ["'-'"]);
   });
 
   void it("rejects ':', which would make a chunk look like a statistics answer", () => {
@@ -182,5 +245,71 @@ void describe('parseAlphabet', () => {
 
   void it('rejects an empty alphabet', () => {
     assertUsageError(() => parseAlphabet(''), ['--alphabet', 'empty']);
+  });
+});
+
+/** A header re-encoded as a little-endian machine writes it: "little" is the longer byteorder. */
+function littleEndian(frame: Buffer): Buffer {
+  const headerLength = frame.readUInt16BE(0);
+  const header = JSON.parse(frame.subarray(PREFIX_LENGTH, PREFIX_LENGTH + headerLength).toString()) as Record<string, string | number>;
+  return encodeFrame({ ...header, byteorder: 'little' }, frame.subarray(PREFIX_LENGTH + headerLength));
+}
+
+/** Whether a reader with this header limit takes the frame. */
+function takes(frame: Buffer, maxHeaderLength: number): boolean {
+  const decoder = new FrameDecoder({ maxHeaderLength, maxContentLength: 1 << 24, requiredKeys: [] });
+  let frames = 0;
+  try {
+    decoder.push(frame, () => void frames++);
+  } catch (error) {
+    if (error instanceof HeaderTooLongError) return false;
+    throw error;
+  }
+  return frames === 1;
+}
+
+void describe('the smallest limits let the programs work', () => {
+  const request = littleEndian(encodeClientRequest());
+
+  void it("the server's --max-header minimum is exactly a real request's header", () => {
+    assert.ok(takes(request, MIN_REQUEST_HEADER));
+    assert.ok(!takes(request, MIN_REQUEST_HEADER - 1));
+    const options = { 'max-header': { type: 'string' } } as const;
+    assert.equal(serverConfigFrom(parseCommandLine(['--max-header', String(MIN_REQUEST_HEADER)], options)).maxHeaderLength, MIN_REQUEST_HEADER);
+    assertUsageError(() => serverConfigFrom(parseCommandLine(['--max-header', '64'], options)), ['--max-header', `from ${MIN_REQUEST_HEADER}`]);
+  });
+
+  void it("the client's --max-header minimum takes the longest header the server sends, and no less would", () => {
+    // The longest wait --interval allows is 86400 s; waits are whole milliseconds.
+    const largest = Object.values(MessageType).map((type) =>
+      littleEndian(Buffer.concat([serverFrameHead(type, MAX_CHUNK_LENGTH, 86_399.999), Buffer.alloc(MAX_CHUNK_LENGTH)])),
+    );
+    for (const frame of largest) assert.ok(takes(frame, MIN_SERVER_HEADER), frame.subarray(0, 200).toString('latin1'));
+    assert.ok(largest.some((frame) => !takes(frame, MIN_SERVER_HEADER - 1)), 'the minimum is no larger than it must be');
+    const options = { 'max-header': { type: 'string' } } as const;
+    assert.equal(clientConfigFrom(parseCommandLine(['--max-header', String(MIN_SERVER_HEADER)], options, 1)).maxHeaderLength, MIN_SERVER_HEADER);
+    assertUsageError(() => clientConfigFrom(parseCommandLine(['--max-header', '16'], options, 1)), ['--max-header', `from ${MIN_SERVER_HEADER}`]);
+  });
+
+  void it("the client's --max-content minimum takes a statistics answer of any exact count", () => {
+    assert.equal(MIN_SERVER_CONTENT, Buffer.byteLength(statisticsText(Number.MAX_SAFE_INTEGER)));
+    const options = { 'max-content': { type: 'string' } } as const;
+    assertUsageError(() => clientConfigFrom(parseCommandLine(['--max-content', String(MIN_SERVER_CONTENT - 1)], options, 1)), ['--max-content']);
+  });
+});
+
+void describe('options that need another option', () => {
+  const options = { reconnect: { type: 'boolean' }, 'reconnect-delay': { type: 'string' }, 'reconnect-attempts': { type: 'string' } } as const;
+  const config = (argv: string[]) => clientConfigFrom(parseCommandLine(argv, options, 1));
+
+  void it('still have their values checked when the option they need is missing', () => {
+    assertUsageError(() => config(['--reconnect-delay', '5-1']), ['--reconnect-delay', "'5-1'"]);
+    assertUsageError(() => config(['--reconnect-attempts', 'many']), ['--reconnect-attempts', "'many'"]);
+  });
+
+  void it('are refused without it, naming both', () => {
+    assertUsageError(() => config(['--reconnect-delay', '1-5']), ['--reconnect-delay', 'need --reconnect']);
+    assertUsageError(() => config(['--reconnect-attempts', '3']), ['--reconnect-attempts', 'need --reconnect']);
+    assert.equal(config(['--reconnect', '--reconnect-attempts', '3']).reconnect?.attempts, 3);
   });
 });

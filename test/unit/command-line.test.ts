@@ -64,6 +64,22 @@ void describe('parseCommandLine', () => {
     assert.match(message, /'extra'/);
   });
 
+  void it('takes a bare number first for a port put before the host, and says so', () => {
+    assert.match(usageErrorOf(['8000']), /^invalid host '8000': that looks like a port; the host comes first, e\.g\. localhost 8000$/);
+  });
+
+  void it('takes port 0 where a program listens, and refuses it where a program connects', () => {
+    assert.equal(parseCommandLine(['localhost', '0'], OPTIONS).port, 0);
+    let caught: unknown;
+    try {
+      parseCommandLine(['localhost', '0'], OPTIONS, 1);
+    } catch (error) {
+      caught = error;
+    }
+    assert.ok(caught instanceof UsageError);
+    assert.match(caught.message, /port '0'.*from 1 to 65535/);
+  });
+
   void it('rejects a bad port and a bad mode given as positionals', () => {
     assert.match(usageErrorOf(['localhost', '70000']), /port '70000'/);
     assert.match(usageErrorOf(['localhost', '65432', 'loud']), /mode 'loud'/);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { serverLine } from '../../src/output/server-lines.js';
+import { listenFailedLine, serverLine, shutdownReason, type ListenFailure } from '../../src/output/server-lines.js';
+import { MODES } from '../../src/output/mode.js';
 import { HeaderJsonError } from '../../src/protocol/errors.js';
 import type { FrameHeader } from '../../src/protocol/frame.js';
 import type { Peer, ServerEvent } from '../../src/server/events.js';
@@ -191,5 +192,138 @@ void describe('serverLine in json mode', () => {
   void it('keeps a chunk of any bytes a valid JSON string', () => {
     const parsed = JSON.parse(serverLine('json', chunk('"\\\n\x00\xff', 1)) ?? '') as Record<string, unknown>;
     assert.equal(parsed['symbols'], '"\\\n\x00\xff');
+  });
+});
+
+const shutdown = (cause: string, clients: number, signal?: NodeJS.Signals): ServerEvent => ({ type: 'shutdown', reason: shutdownReason(cause), signal, clients });
+
+void describe('server lines say each thing once', () => {
+  void it('names the cause of a shutdown once, then the clients', () => {
+    assert.equal(serverLine('quiet', shutdown('SIGTERM', 0, 'SIGTERM')), 'shutting down: SIGTERM (0 clients connected)');
+    assert.equal(serverLine('quiet', shutdown('workers keep dying', 1)), 'shutting down: workers keep dying (1 client connected)');
+    assert.equal(serverLine('quiet', { type: 'shutdown', reason: 'server shutting down', signal: undefined, clients: 2 }), 'shutting down (2 clients connected)');
+    assert.equal(serverLine('user', shutdown('SIGINT', 2, 'SIGINT')), 'Caught keyboard interrupt, exiting\nshutting down: SIGINT (2 clients connected)');
+    for (const mode of ['user', 'quiet', 'debug'] as const) {
+      const line = serverLine(mode, shutdown('SIGTERM', 3, 'SIGTERM')) ?? '';
+      assert.equal(line.split('shutting down').length - 1, 1, line);
+    }
+  });
+
+  void it('tells the clients the cause in the shutdown frame', () => {
+    assert.equal(shutdownReason('SIGTERM'), 'server shutting down (SIGTERM)');
+    const parsed = JSON.parse(serverLine('json', shutdown('SIGTERM', 0, 'SIGTERM')) ?? '') as Record<string, unknown>;
+    assert.equal(parsed['reason'], 'server shutting down (SIGTERM)');
+  });
+
+  void it('counts in the singular for one', () => {
+    const one = { clients: 1, accepted: 1, rejected: 0, closed: 0, chunks: 1, symbols: 1, statisticsAnswers: 1, blocked: 0, errors: {}, connectionErrors: {}, internalErrors: 0 };
+    const proc = { rssBytes: 1 << 20, heapUsedBytes: 1 << 20, heapAfterGcBytes: undefined, resources: {} };
+    assert.match(serverLine('quiet', { type: 'stats', stats: one, process: proc }) ?? '', /; 1 chunk, 1 symbol, 1 statistics answer; /);
+    const closedOne: ServerEvent = { type: 'closed', peer: PEER, summary: { durationMs: 1000, chunks: 1, symbols: 1, bytesRead: 1, bytesWritten: 1 } };
+    assert.match(serverLine('debug', closedOne) ?? '', /: 1 chunk, 1 symbol, 1 byte read, 1 byte written$/);
+    assert.match(serverLine('quiet', { type: 'stopped', forced: 1, stats: one }) ?? '', /^stopped \(1 slow client cut off\)$/);
+  });
+
+  void it('gives a protocol error its words once and its code once, in quiet and debug modes alike', () => {
+    assert.equal(serverLine('quiet', protocolError), "error: header is not valid JSON (ERR_HEADER_JSON) from ('127.0.0.1', 60174)");
+    assert.match(serverLine('debug', protocolError) ?? '', / \('127\.0\.0\.1', 60174\) error: header is not valid JSON \(ERR_HEADER_JSON\)$/);
+  });
+});
+
+void describe('server lines print what a client sent escaped, in every mode', () => {
+  // What a hostile client can put in a request: escape sequences that retitle the window and
+  // clear the screen, a newline that forges a line, C1 controls (U+009B is ESC [), DEL, and the
+  // separators some log viewers break lines at.
+  const hostile = '\x1b]0;pwned\x07\x1b[2J\n\rStatistics: 9 symbols was delivered\u009b31m\x7f\u2028\u2029';
+  const header = { ...REQUEST_HEADER, 'content-type': hostile, [hostile]: [hostile, { nested: hostile }] } as FrameHeader;
+  const content = Buffer.from(`s${hostile}\x9b\xff`, 'latin1');
+  const events: ServerEvent[] = [
+    { type: 'request', peer: PEER, header, content },
+    { type: 'chunk', peer: PEER, content, sleepTime: 1, frameBytes: 200, lateMs: 0 },
+  ];
+  /** The control characters in a line: C0, DEL, C1, and the line and paragraph separators. */
+  const controls = (line: string): string[] =>
+    Array.from(line).filter((char) => {
+      const code = char.codePointAt(0) as number;
+      return code < 0x20 || (code >= 0x7f && code <= 0x9f) || code === 0x2028 || code === 0x2029;
+    });
+
+  for (const mode of MODES) {
+    void it(`${mode}: no control character reaches the output, and no line is forged`, () => {
+      for (const event of events) {
+        const text = serverLine(mode, event);
+        if (text === undefined) continue;
+        for (const line of text.split('\n')) assert.deepEqual(controls(line), [], `${mode} ${event.type}: ${JSON.stringify(line)}`);
+        assert.ok(!text.split('\n').some((line) => line.startsWith('Statistics')), text);
+      }
+    });
+  }
+
+  void it('debug: shows the header as escaped JSON and the content as Python bytes', () => {
+    const line = serverLine('debug', { type: 'request', peer: PEER, header: REQUEST_HEADER, content: Buffer.from('s') }) ?? '';
+    assert.match(
+      line,
+      / \('127\.0\.0\.1', 60174\) received request b's', header \{"byteorder":"little","content-type":"binary\/custom-client-binary-type","content-encoding":"binary","content-length":1\}$/,
+    );
+    assert.ok((serverLine('debug', events[0] as ServerEvent) ?? '').includes(String.raw`\u001b]0;pwned\u0007\u001b[2J\n\rStatistics: 9 symbols was delivered\u009b31m\u007f\u2028\u2029`));
+  });
+
+  void it('json: escapes the C1 controls, DEL and U+2028/9 too, and reads back as sent', () => {
+    const line = serverLine('json', events[0] as ServerEvent) ?? '';
+    assert.ok(line.includes(String.raw`\u009b31m\u007f\u2028\u2029`), line);
+    const parsed = JSON.parse(line) as { header: unknown; content: string };
+    assert.deepEqual(parsed.header, header);
+    assert.equal(parsed.content, content.toString('latin1'));
+  });
+});
+
+void describe('a listener that cannot be opened', () => {
+  const inUse = (): NodeJS.ErrnoException => Object.assign(new Error('listen EADDRINUSE: address already in use 127.0.0.1:8000'), { code: 'EADDRINUSE' });
+  const server: ListenFailure = { type: 'listen-failed', listener: 'server', host: '127.0.0.1', port: 8000, error: inUse() };
+  const metrics: ListenFailure = { type: 'listen-failed', listener: 'metrics', host: '::1', port: 9100, error: inUse() };
+
+  void it('names the listener, its address, the reason in the system words and what to do', () => {
+    assert.equal(
+      listenFailedLine('quiet', server),
+      "cannot listen on ('127.0.0.1', 8000): [Errno 98] Address already in use (another program holds port 8000: stop it, or choose another port; 0 picks a free one)",
+    );
+    assert.equal(
+      listenFailedLine('user', metrics),
+      'cannot serve metrics on http://[::1]:9100/metrics: [Errno 98] Address already in use (another program holds port 9100: stop it, or choose another --metrics port; 0 picks a free one)',
+    );
+  });
+
+  void it('gives advice for an address not of this machine, a privileged port and an unknown name', () => {
+    const failure = (code: string, host: string, port: number): ListenFailure => ({ type: 'listen-failed', listener: 'server', host, port, error: Object.assign(new Error(code), { code }) });
+    assert.match(listenFailedLine('user', failure('EADDRNOTAVAIL', '10.9.9.9', 8000)), /\[Errno 99\] Cannot assign requested address \(10\.9\.9\.9 is not an address of this machine/);
+    assert.match(listenFailedLine('user', failure('EACCES', '127.0.0.1', 80)), /\[Errno 13\] Permission denied \(ports below 1024 need privileges/);
+    assert.match(listenFailedLine('user', failure('ENOTFOUND', 'nowhere.invalid', 8000)), /the host name nowhere\.invalid could not be resolved/);
+    assert.equal(listenFailedLine('user', failure('EOTHER', '127.0.0.1', 8000)), "cannot listen on ('127.0.0.1', 8000): EOTHER");
+  });
+
+  void it('is one JSON object in json mode', () => {
+    const parsed = JSON.parse(listenFailedLine('json', metrics)) as Record<string, unknown>;
+    assert.deepEqual(
+      { ...parsed, time: undefined },
+      { time: undefined, event: 'listen-failed', listener: 'metrics', host: '::1', port: 9100, code: 'EADDRINUSE', message: '[Errno 98] Address already in use' },
+    );
+  });
+});
+
+void describe('json keys', () => {
+  void it('are snake_case in the counters too; the maps keep their data keys', () => {
+    const stats = { clients: 0, accepted: 2, rejected: 0, closed: 2, chunks: 3, symbols: 9, statisticsAnswers: 1, blocked: 0, errors: { ERR_HEADER_JSON: 1 }, connectionErrors: { ECONNRESET: 1 }, internalErrors: 0 };
+    const proc = { rssBytes: 1, heapUsedBytes: 2, heapAfterGcBytes: 3, resources: { TCPServerWrap: 1 } };
+    const parsed = JSON.parse(serverLine('json', { type: 'stats', stats, process: proc }) ?? '') as { stats: Record<string, unknown>; process: Record<string, unknown> };
+    assert.equal(parsed.stats['statistics_answers'], 1);
+    assert.deepEqual(parsed.stats['connection_errors'], { ECONNRESET: 1 });
+    assert.deepEqual(parsed.stats['errors'], { ERR_HEADER_JSON: 1 });
+    assert.equal(parsed.process['heap_after_gc_bytes'], 3);
+    assert.deepEqual(parsed.process['resources'], { TCPServerWrap: 1 });
+  });
+
+  void it("give a socket error's message in the system's words, as the text modes do", () => {
+    const parsed = JSON.parse(serverLine('json', connectionError) ?? '') as Record<string, unknown>;
+    assert.deepEqual([parsed['code'], parsed['message']], ['ECONNRESET', '[Errno 104] Connection reset by peer']);
   });
 });

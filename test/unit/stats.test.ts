@@ -171,8 +171,8 @@ void describe('sumStats (the workers of a cluster)', () => {
     assert.equal(
       JSON.stringify(rest),
       '{"event":"stopped","forced":2,"stats":{"clients":11,"accepted":22,"rejected":33,"closed":44,"chunks":55,"symbols":66,' +
-        '"statisticsAnswers":77,"blocked":88,"errors":{"ERR_SERVER_FULL":1,"ERR_HEADER_JSON":12,"ERR_FRAME_TIMEOUT":20},' +
-        '"connectionErrors":{"ECONNRESET":3},"internalErrors":99}}',
+        '"statistics_answers":77,"blocked":88,"errors":{"ERR_SERVER_FULL":1,"ERR_HEADER_JSON":12,"ERR_FRAME_TIMEOUT":20},' +
+        '"connection_errors":{"ECONNRESET":3},"internal_errors":99}}',
     );
   });
 });
