@@ -8,15 +8,15 @@ import { readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { after, describe, test } from 'node:test';
-import { STACK_TRACE, freePort, killAll, runClient, runServer, type ChildProc } from '../helpers/process.js';
+import { STACK_TRACE, freePort, killAll, spawnClient, spawnServer, type ChildProc } from '../support/process.js';
 
 after(async () => {
   await killAll();
 });
 
 const PROGRAMS = {
-  'multi-socket-server': runServer,
-  'multi-socket-client': runClient,
+  'multi-socket-server': spawnServer,
+  'multi-socket-client': spawnClient,
 } as const;
 type Program = keyof typeof PROGRAMS;
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { TestServer } from '../helpers/net.js';
+import { TestServer } from '../support/net.js';
 
 /**
  * A fault of ours (a bug, not a peer's doing) while serving one connection: planted here as

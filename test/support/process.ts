@@ -9,12 +9,10 @@
  */
 import { spawn as spawnChild, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
+import { setTimeout as delay } from 'node:timers/promises';
 import { spawn as spawnPty, type IPty } from '@lydell/node-pty';
-
-/** The programs as shipped: the bundles in dist/bin/ (dist/test/helpers/ -> dist/bin/). */
-export const SERVER_BIN = fileURLToPath(new URL('../../bin/multi-socket-server.js', import.meta.url));
-export const CLIENT_BIN = fileURLToPath(new URL('../../bin/multi-socket-client.js', import.meta.url));
+import { CLIENT_BIN, SERVER_BIN } from './programs.js';
+import { withTimeout } from './wait.js';
 
 /** How long any single wait may take before the test fails; generous for a busy 2-core machine. */
 export const DEFAULT_TIMEOUT_MS = 8_000;
@@ -179,17 +177,11 @@ export abstract class Proc {
 
   /** Resolves with the exit; fails (and SIGKILLs the process) when the safety net trips. */
   async waitForExit(timeoutMs = DEFAULT_TIMEOUT_MS): Promise<Exit> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        this.kill('SIGKILL');
-        reject(new Error(`${this.name} did not exit within ${timeoutMs} ms\n${this.describe()}`));
-      }, timeoutMs);
-    });
     try {
-      return await Promise.race([this.exited, timeout]);
-    } finally {
-      clearTimeout(timer);
+      return await withTimeout(this.exited, timeoutMs, `${this.name} to exit`);
+    } catch (error) {
+      this.kill('SIGKILL');
+      throw new Error(`${(error as Error).message}\n${this.describe()}`, { cause: error });
     }
   }
 
@@ -290,31 +282,31 @@ export async function killAll(): Promise<void> {
   const leftovers = [...live];
   for (const proc of leftovers) proc.kill('SIGKILL');
   // Bounded, and unref'd so that a process that will not die does not hold the test file open.
-  await Promise.all(leftovers.map((proc) => Promise.race([proc.exited, new Promise((resolve) => setTimeout(resolve, 2_000).unref())])));
+  await Promise.all(leftovers.map((proc) => Promise.race([proc.exited, delay(2_000, undefined, { ref: false })])));
 }
 
 /** Runs the built server with piped stdio (stdin `ignore` is /dev/null). */
-export function runServer(args: readonly string[], stdin: 'pipe' | 'ignore' = 'pipe'): ChildProc {
+export function spawnServer(args: readonly string[], stdin: 'pipe' | 'ignore' = 'pipe'): ChildProc {
   return new ChildProc('server', process.execPath, [SERVER_BIN, ...args], stdin);
 }
 
 /** Runs the built client with piped stdio (stdin `ignore` is /dev/null). */
-export function runClient(args: readonly string[], stdin: 'pipe' | 'ignore' = 'pipe'): ChildProc {
+export function spawnClient(args: readonly string[], stdin: 'pipe' | 'ignore' = 'pipe'): ChildProc {
   return new ChildProc('client', process.execPath, [CLIENT_BIN, ...args], stdin);
 }
 
 /** Runs the built client in a pseudo-terminal. */
-export function runClientInPty(args: readonly string[]): PtyProc {
+export function spawnClientInPty(args: readonly string[]): PtyProc {
   return new PtyProc('client (pty)', process.execPath, [CLIENT_BIN, ...args]);
 }
 
 /** Runs a shell command line, piped (`$NODE`, `$CLIENT` and `$SERVER` are set for it). */
-export function runShell(script: string, name = 'sh'): ChildProc {
+export function spawnShell(script: string, name = 'sh'): ChildProc {
   return new ChildProc(name, '/bin/sh', ['-c', withPrograms(script)]);
 }
 
 /** Runs a shell command line in a pseudo-terminal (`$NODE`, `$CLIENT` and `$SERVER` are set). */
-export function runShellInPty(script: string, name = 'sh (pty)'): PtyProc {
+export function spawnShellInPty(script: string, name = 'sh (pty)'): PtyProc {
   return new PtyProc(name, '/bin/sh', ['-c', withPrograms(script)]);
 }
 
@@ -327,7 +319,7 @@ export function quote(word: string): string {
   return `'${word.replaceAll("'", `'\\''`)}'`;
 }
 
-export interface StartedServer {
+export interface ListeningServer {
   readonly proc: ChildProc;
   readonly host: string;
   readonly port: number;
@@ -340,8 +332,8 @@ export interface StartedServer {
  * `listening on ('127.0.0.1', PORT)` line (the same line in user, debug and quiet modes; the
  * `listening` object in json mode).
  */
-export async function startServer(host = '127.0.0.1', mode = 'user', options: readonly string[] = FAST): Promise<StartedServer> {
-  const proc = runServer([host, '0', mode, ...options]);
+export async function spawnListeningServer(host = '127.0.0.1', mode = 'user', options: readonly string[] = FAST): Promise<ListeningServer> {
+  const proc = spawnServer([host, '0', mode, ...options]);
   let port: number;
   if (mode === 'json') {
     const { input } = await proc.waitForLine(/"event":"listening"/);
