@@ -157,9 +157,10 @@ describe('--workers N', { concurrency: true }, () => {
     assert.equal(count(server, /died/), 0, `no worker died of the Ctrl-C\n${server.describe()}`);
 
     // A peer that never closes its side keeps the drain waiting (30 s): a second Ctrl-C ends it.
-    const again = spawnShellInPty(`exec "$NODE" "$SERVER" 127.0.0.1 0 quiet --workers 2 ${FAST.join(' ')} --shutdown-timeout 30`);
+    const again = spawnShellInPty(`echo "server-pid=$$"; exec "$NODE" "$SERVER" 127.0.0.1 0 quiet --workers 2 ${FAST.join(' ')} --shutdown-timeout 30`);
+    const [, serverPid] = await again.waitForLine(/^server-pid=(\d+)$/);
     const againPort = Number((await again.waitForLine(LISTENING))[1]);
-    const workers = childrenOf(again.pid);
+    const workers = childrenOf(Number(serverPid));
     const silent = connect({ host: '127.0.0.1', port: againPort, allowHalfOpen: true });
     silent.on('error', () => undefined);
     await once(silent, 'connect');

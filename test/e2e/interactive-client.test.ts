@@ -132,19 +132,12 @@ describe('interactive client in a terminal', { concurrency: true }, () => {
    */
   function clientUnderShell(): PtyProc {
     const run = `echo "client-pid=$$"; exec "$NODE" "$CLIENT" 127.0.0.1 ${server.port}`;
-    return spawnShellInPty(
-      // The shell waits for a line after `done`: node-pty may report the exit before the last
-      // output is read, so the test reads `done` first and only then lets the shell end.
-      `echo "before=$(stty -g)"; sh -c ${quote(run)}; echo "client-exit=$?"; echo "after=$(stty -g)"; stty -a; echo done; read -r _`,
-      'sh + client (pty)',
-    );
+    return spawnShellInPty(`echo "before=$(stty -g)"; sh -c ${quote(run)}; echo "client-exit=$?"; echo "after=$(stty -g)"; stty -a`, 'sh + client (pty)');
   }
 
   async function assertRestored(shell: PtyProc, code: number): Promise<void> {
     const [, exitCode] = await shell.waitForLine(/^client-exit=(\d+)$/);
     assert.equal(Number(exitCode), code, shell.describe());
-    await shell.waitForLine(/^done$/);
-    shell.write('\n');
     assert.deepEqual(await shell.waitForExit(), { code: 0, signal: null }, shell.describe());
     const lines = shell.out.lines;
     const before = lines.find((line) => line.startsWith('before='));
