@@ -1,26 +1,35 @@
 /**
  * The benchmark suite: `npm run bench [-- SCENARIO ...] [options]`.
  *
- * Scenarios (all by default): scale, flood, small, startup, isolation. See BENCHMARKS.md for what each
- * measures, the floors it is held to, and the latest figures.
+ * Scenarios: scale, flood, small, startup, isolation (these by default), and faults. See
+ * BENCHMARKS.md for what each measures, the floors it is held to, and the latest figures.
  *
  *   npm run bench -- scale --clients 19000 --hold 60
  *   npm run bench -- scale --clients 100000 --workers 6
  *   npm run bench -- scale --target 127.0.0.1:65432     # any server speaking the protocol
  *   npm run bench -- isolation                           # one good client beside 100 non-readers
  *   npm run bench -- --smoke                             # a few hundred clients, a few seconds
+ *   npm run bench -- faults --hostile 10000 --concurrency 300
+ *   npm run bench -- faults --soak 600                   # 10 minutes, heap after GC and handles over time
+ *
+ * It exits 1 if any figure is wrong (a wrong answer, a crash, a disturbed bystander, something
+ * left behind).
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { HOSTILE_KINDS } from './lib/hostile.js';
 import { RESULTS_DIR, resultPath } from './lib/report.js';
 import { rampChart } from './lib/svg.js';
+import { faultsFailures, runFaults, type FaultsResult } from './scenarios/faults.js';
 import { runScale, type ScaleResult } from './scenarios/scale.js';
 import { runPump, type PumpResult } from './scenarios/pump.js';
 import { runStartup, type StartupResult } from './scenarios/startup.js';
 import { runIsolation, type IsolationResult } from './scenarios/isolation.js';
 
-const SCENARIOS = ['scale', 'flood', 'small', 'startup', 'isolation'] as const;
+const SCENARIOS = ['scale', 'flood', 'small', 'startup', 'isolation', 'faults'] as const;
 type Scenario = (typeof SCENARIOS)[number];
+/** The fault benchmark is its own run: it needs the machine to itself to judge bystanders' lateness. */
+const DEFAULT_SCENARIOS: readonly Scenario[] = ['scale', 'flood', 'small', 'startup', 'isolation'];
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -39,11 +48,17 @@ const { values, positionals } = parseArgs({
     'no-bare': { type: 'boolean', default: false },
     'non-readers': { type: 'string' },
     waves: { type: 'string' },
+    hostile: { type: 'string' },
+    concurrency: { type: 'string' },
+    bystanders: { type: 'string' },
+    soak: { type: 'string', default: '0' },
+    seed: { type: 'string', default: '1' },
+    kinds: { type: 'string', default: HOSTILE_KINDS.join(',') },
   },
 });
 const unknown = positionals.filter((name) => !(SCENARIOS as readonly string[]).includes(name));
 if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(', ')}: choose from ${SCENARIOS.join(', ')}`);
-const scenarios = (positionals.length > 0 ? positionals : SCENARIOS) as readonly Scenario[];
+const scenarios = positionals.length > 0 ? (positionals as Scenario[]) : DEFAULT_SCENARIOS;
 const smoke = values.smoke;
 const target = values.target === undefined ? undefined : parseTarget(values.target);
 const progress = (line: string): void => {
@@ -51,7 +66,16 @@ const progress = (line: string): void => {
   else process.stderr.write(`${line}\n`);
 };
 
-const results: { scale?: ScaleResult; scaleBare?: ScaleResult; flood?: PumpResult; small?: PumpResult; startup?: StartupResult; isolation?: IsolationResult; machine: Record<string, unknown> } = {
+const results: {
+  scale?: ScaleResult;
+  scaleBare?: ScaleResult;
+  flood?: PumpResult;
+  small?: PumpResult;
+  startup?: StartupResult;
+  isolation?: IsolationResult;
+  faults?: FaultsResult;
+  machine: Record<string, unknown>;
+} = {
   machine: await machine(),
 };
 const failures: string[] = [];
@@ -126,10 +150,30 @@ for (const scenario of scenarios) {
       failures.push(...isolationFailures(isolation, !smoke));
       break;
     }
+    case 'faults': {
+      if (target !== undefined) break;
+      const faults = await runFaults({
+        hostile: Number(values.hostile ?? (smoke ? 150 : 3000)),
+        concurrency: Number(values.concurrency ?? (smoke ? 30 : 200)),
+        bystanders: Number(values.bystanders ?? (smoke ? 5 : 20)),
+        soakSeconds: Number(values.soak),
+        seed: Number(values.seed),
+        kinds: values.kinds.split(','),
+        serverNodeArgs: values.profile ? ['--cpu-prof', '--cpu-prof-dir', RESULTS_DIR] : [],
+        progress,
+      });
+      results.faults = faults;
+      progress('');
+      printFaults(faults);
+      failures.push(...faultsFailures(faults));
+      break;
+    }
   }
 }
 
-const file = resultPath('bench');
+// Named after the scenario when there is one (`faults-…`, `soak-…` for a soak), else `bench-…`.
+const only = scenarios.length === 1 ? scenarios[0] : undefined;
+const file = resultPath(only === 'faults' && Number(values.soak) > 0 ? 'soak' : (only ?? 'bench'));
 writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
 console.log(`\nfull results: ${file}`);
 if (failures.length > 0) {
@@ -199,6 +243,28 @@ function isolationFailures(r: IsolationResult, floor: boolean): string[] {
   if (r.nonReaders.cutOff !== r.nonReaders.opened) failed.push(`isolation: ${r.nonReaders.cutOff} of ${r.nonReaders.opened} non-readers cut off`);
   if (floor && !(r.ratio <= 2)) failed.push(`isolation: p99 beside the non-readers ${r.ratio.toFixed(2)}x the p99 alone (floor 2x)`);
   return failed;
+}
+
+function printFaults(r: FaultsResult): void {
+  const ms = (seconds: number): string => `${Math.round(seconds * 10000) / 10} ms`;
+  const back = (figure: FaultsResult['handles']): string => `${figure.back ? 'yes' : 'NO'} (${String(figure.baseline)} -> ${String(figure.after)})`;
+  table(`faults: ${r.hostileTried} hostile connections against the server, beside ${r.bystanders} checking bystanders`, [
+    ['hostile connections tried', `${r.hostileTried} (${Object.keys(r.byKind).length} kinds)`],
+    ['server crashes', String(r.serverCrashes)],
+    ['bystanders disturbed', `${r.bystandersDisturbed} of ${r.bystanders} (worst lateness ${r.bystanderLatenessMaxMs} ms, p99 ${r.bystanderLatenessP99Ms} ms)`],
+    ['server-side lateness (hostile phase)', `p50 ${ms(r.serverLateness.p50)}, p99 ${ms(r.serverLateness.p99)}, max <= ${ms(r.serverLateness.max)}`],
+    ['statistics answers checked / wrong', `${r.statisticsAnswersChecked} / ${r.statisticsAnswersWrong}`],
+    ['protocol errors reported by the server', String(r.serverProtocolErrors)],
+    ['peak server RSS', `${r.peakRssMb} MB`],
+    ['handles back to baseline', back(r.handles)],
+    ['clients back to baseline', back(r.clients)],
+    ['open files back to baseline', back(r.openFiles)],
+  ]);
+  if (r.soak.length > 0) {
+    console.log('\n  seconds  heap after GC  handles  clients  RSS');
+    for (const s of r.soak) console.log(`  ${String(s.seconds).padStart(7)}  ${`${s.heapAfterGcMb} MB`.padStart(13)}  ${String(s.handles).padStart(7)}  ${String(s.clients).padStart(7)}  ${s.rssMb} MB`);
+  }
+  for (const problem of r.problems) console.log(`  problem: ${problem}`);
 }
 
 function table(title: string, rows: readonly (readonly [string, string])[]): void {

@@ -3,8 +3,7 @@
  * in the main thread measures the server, not the cost of being hostile.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { uniformInt } from 'pure-rand/distribution/uniformInt';
-import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
+import { Random } from '../../test/support/random.js';
 import { HOSTILE_KINDS, runHostile, type HostileKind, type HostileTarget } from './hostile.js';
 
 export interface HostileWave {
@@ -15,7 +14,7 @@ export interface HostileWave {
 const { target, seed, kinds } = workerData as { target: HostileTarget; seed: number; kinds: readonly HostileKind[] };
 const unknown = kinds.filter((kind) => !HOSTILE_KINDS.includes(kind));
 if (unknown.length > 0) throw new Error(`unknown hostile kinds: ${unknown.join(', ')}`);
-const rng = xoroshiro128plus(seed);
+const random = new Random(seed);
 const port = parentPort;
 if (port === null) throw new Error('hostile-worker.js runs as a worker thread');
 
@@ -31,9 +30,9 @@ async function runWave(wave: HostileWave): Promise<Record<string, number>> {
   const worker = async (): Promise<void> => {
     while (started < wave.count) {
       started++;
-      const kind = kinds[uniformInt(rng, 0, kinds.length - 1)] as HostileKind;
+      const kind = random.pick(kinds);
       tried[kind] = (tried[kind] ?? 0) + 1;
-      await runHostile(kind, target, rng);
+      await runHostile(kind, target, random);
       finished++;
     }
   };

@@ -1,8 +1,9 @@
 import { connect, type Socket } from 'node:net';
-import { uniformInt } from 'pure-rand/distribution/uniformInt';
-import type { RandomGenerator } from 'pure-rand/types/RandomGenerator';
 import { encodeFrame } from '../../src/protocol/encoder.js';
 import { encodeClientRequest } from '../../src/protocol/messages.js';
+import { lengthPrefix } from '../../test/support/frames.js';
+import { mutate, piecesOf, splitPoints, validRequests } from '../../test/support/hostile.js';
+import type { Random } from '../../test/support/random.js';
 
 /** The ways a connection misbehaves, each a few lines: what a hostile or broken peer sends. */
 export const HOSTILE_KINDS = [
@@ -28,49 +29,16 @@ export interface HostileTarget {
   readonly maxLifeMs: number;
 }
 
-const int = (rng: RandomGenerator, min: number, max: number): number => uniformInt(rng, min, max);
-
-function randomBytes(rng: RandomGenerator, length: number): Buffer {
-  const bytes = Buffer.allocUnsafe(length);
-  for (let i = 0; i < length; i++) bytes[i] = int(rng, 0, 255);
-  return bytes;
-}
-
-/** Valid requests, then a few random flips, insertions and deletions. */
-function mutatedFrames(rng: RandomGenerator): Buffer {
-  const frames = Buffer.concat(Array.from({ length: int(rng, 1, 4) }, () => encodeClientRequest(int(rng, 0, 3) === 0 ? 'x' : 's')));
-  const bytes = [...frames];
-  for (let m = int(rng, 1, 4); m > 0; m--) {
-    const at = int(rng, 0, bytes.length - 1);
-    switch (int(rng, 0, 2)) {
-      case 0:
-        bytes[at] = int(rng, 0, 255);
-        break;
-      case 1:
-        bytes.splice(at, 0, int(rng, 0, 255));
-        break;
-      default:
-        bytes.splice(at, 1);
-    }
-  }
-  return Buffer.from(bytes);
-}
-
-/** Writes `bytes` in pieces at random split points. */
-function writeSplit(socket: Socket, rng: RandomGenerator, bytes: Buffer): void {
-  let at = 0;
-  while (at < bytes.length) {
-    const next = Math.min(bytes.length, at + int(rng, 1, 64));
-    socket.write(bytes.subarray(at, next));
-    at = next;
-  }
+/** Writes `bytes` in pieces, cut at random points (at most one cut per 32 bytes). */
+function writeSplit(socket: Socket, random: Random, bytes: Buffer): void {
+  for (const piece of piecesOf(bytes, splitPoints(bytes.length, random, Math.ceil(bytes.length / 32)))) socket.write(piece);
 }
 
 /**
  * Runs one hostile connection of the given kind; resolves when it has closed, by the server's
  * doing or ours. Never rejects: a hostile connection's errors are its own business.
  */
-export function runHostile(kind: HostileKind, target: HostileTarget, rng: RandomGenerator): Promise<void> {
+export function runHostile(kind: HostileKind, target: HostileTarget, random: Random): Promise<void> {
   return new Promise((resolve) => {
     const socket = connect({ host: target.host, port: target.port });
     const timers: NodeJS.Timeout[] = [];
@@ -86,29 +54,29 @@ export function runHostile(kind: HostileKind, target: HostileTarget, rng: Random
     socket.once('connect', () => {
       switch (kind) {
         case 'random-bytes':
-          writeSplit(socket, rng, randomBytes(rng, int(rng, 1, 2048)));
-          if (int(rng, 0, 1) === 0) socket.end();
+          writeSplit(socket, random, random.bytes(random.int(1, 2048)));
+          if (random.chance(0.5)) socket.end();
           break;
         case 'mutated-frames':
-          writeSplit(socket, rng, mutatedFrames(rng));
-          if (int(rng, 0, 1) === 0) socket.end();
+          writeSplit(socket, random, mutate(validRequests(random), random));
+          if (random.chance(0.5)) socket.end();
           break;
         case 'reset-at-once':
           socket.resetAndDestroy();
           break;
         case 'reset-mid-frame':
-          socket.write(request.subarray(0, int(rng, 1, request.length - 1)));
-          timers.push(setTimeout(() => socket.resetAndDestroy(), int(rng, 0, 50)));
+          socket.write(request.subarray(0, random.int(1, request.length - 1)));
+          timers.push(setTimeout(() => socket.resetAndDestroy(), random.int(0, 50)));
           break;
         case 'half-frame-then-silence':
-          socket.write(request.subarray(0, int(rng, 1, request.length - 1)));
+          socket.write(request.subarray(0, random.int(1, request.length - 1)));
           break;
         case 'trickle': {
           let at = 0;
           timers.push(
             setInterval(() => {
               if (at < request.length) socket.write(request.subarray(at, ++at));
-            }, int(rng, 200, 600)),
+            }, random.int(200, 600)),
           );
           break;
         }
@@ -124,18 +92,16 @@ export function runHostile(kind: HostileKind, target: HostileTarget, rng: Random
           );
           break;
         case 'bad-json': {
-          const header = Buffer.from(['{"byteorder": ', '[1,2', '{"a":{"b":{"c":{"d":{"e":{}}}}}}', '"\u00ff', '{"__proto__": 1}'][int(rng, 0, 4)] ?? '{', 'utf8');
-          const prefix = Buffer.alloc(2);
-          prefix.writeUInt16BE(header.length);
-          socket.write(Buffer.concat([prefix, header]));
+          const header = Buffer.from(random.pick(['{"byteorder": ', '[1,2', '{"a":{"b":{"c":{"d":{"e":{}}}}}}', '"\u00ff', '{"__proto__": 1}']), 'utf8');
+          socket.write(Buffer.concat([lengthPrefix(header.length), header]));
           break;
         }
         case 'many-requests-then-close':
-          socket.end(Buffer.concat(Array.from({ length: int(rng, 10, 300) }, () => request)));
+          socket.end(Buffer.concat(Array.from({ length: random.int(10, 300) }, () => request)));
           break;
         case 'unknown-requests':
-          for (let i = int(rng, 1, 5); i > 0; i--) socket.write(encodeClientRequest('q?'));
-          timers.push(setTimeout(() => socket.destroy(), int(rng, 10, 300)));
+          for (let i = random.int(1, 5); i > 0; i--) socket.write(encodeClientRequest('q?'));
+          timers.push(setTimeout(() => socket.destroy(), random.int(10, 300)));
           break;
         case 'half-close':
           socket.end(request);

@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { get } from 'node:http';
 import { fileURLToPath } from 'node:url';
+import { fetchMetrics, type Metrics } from '../../test/support/metrics.js';
+import { SERVER_BIN } from '../../test/support/programs.js';
+import { waitFor } from '../../test/support/wait.js';
 
-export const SERVER_BIN = fileURLToPath(new URL('../../bin/multi-socket-server.js', import.meta.url));
-export const CLIENT_BIN = fileURLToPath(new URL('../../bin/multi-socket-client.js', import.meta.url));
 export const BARE_SERVER_BIN = fileURLToPath(new URL('./bare-server.js', import.meta.url));
 const CLOCK_TICKS_PER_SECOND = 100;
 const PAGE_KB = 4;
@@ -62,21 +62,19 @@ export class ServerProcess {
     return this.child.pid ?? 0;
   }
 
+  /** Waits for the first lines to name the port (and the metrics address); the output is counted, not watched. */
   async #ready(withMetrics: boolean): Promise<void> {
-    const deadline = Date.now() + 15_000;
-    for (;;) {
+    const ready = (): boolean => {
       const port = /listening on \('[^']*', (\d+)\)|"event":"listening".*?"port":(\d+)/.exec(this.#firstLines);
       const metrics = /metrics on (http:\/\/\S+)|"event":"metrics".*?"port":(\d+)/.exec(this.#firstLines);
-      if (port !== null && (!withMetrics || metrics !== null)) {
-        this.port = Number(port[1] ?? port[2]);
-        if (metrics !== null) this.metricsUrl = metrics[1] ?? `http://127.0.0.1:${metrics[2] ?? ''}/metrics`;
-        return;
-      }
-      if (this.child.exitCode !== null || Date.now() > deadline) {
-        throw new Error(`server did not start: ${this.#firstLines}${this.stderr}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+      if (port === null || (withMetrics && metrics === null)) return false;
+      this.port = Number(port[1] ?? port[2]);
+      if (metrics !== null) this.metricsUrl = metrics[1] ?? `http://127.0.0.1:${metrics[2] ?? ''}/metrics`;
+      return true;
+    };
+    // Timed out or exited: either way its output says why.
+    await waitFor(() => ready() || this.child.exitCode !== null, { timeoutMs: 15_000, what: 'the server to start' }).catch(() => undefined);
+    if (this.port === 0) throw new Error(`server did not start: ${this.#firstLines}${this.stderr}`);
   }
 
   /** CPU time used so far (user + system), in seconds. */
@@ -114,21 +112,9 @@ export class ServerProcess {
     return files;
   }
 
-  async metrics(): Promise<Metrics> {
+  metrics(): Promise<Metrics> {
     if (this.metricsUrl === undefined) throw new Error('server started without --metrics');
-    // A fresh connection each time (no keep-alive), so the scrape leaves no socket behind in
-    // the very handle counts it reads.
-    const url = this.metricsUrl;
-    const text = await new Promise<string>((resolve, reject) => {
-      get(url, { agent: false }, (response) => {
-        let body = '';
-        response.setEncoding('utf8');
-        response.on('data', (chunk: string) => (body += chunk));
-        response.on('end', () => resolve(body));
-        response.on('error', reject);
-      }).on('error', reject);
-    });
-    return parseMetrics(text);
+    return fetchMetrics(this.metricsUrl);
   }
 
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<Exit> {
@@ -163,26 +149,6 @@ function readIfThere(path: string): string {
   } catch {
     return '';
   }
-}
-
-/** Prometheus text format: `name{labels} value` lines, keyed by everything before the value. */
-export type Metrics = ReadonlyMap<string, number>;
-
-export function parseMetrics(text: string): Metrics {
-  const metrics = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const space = line.lastIndexOf(' ');
-    metrics.set(line.slice(0, space), Number(line.slice(space + 1)));
-  }
-  return metrics;
-}
-
-/** The sum of a metric over all its label sets. */
-export function metricTotal(metrics: Metrics, name: string): number {
-  let total = 0;
-  for (const [key, value] of metrics) if (key === name || key.startsWith(`${name}{`)) total += value;
-  return total;
 }
 
 /**

@@ -4,7 +4,8 @@ import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import type { FromGoodClient, GoodClientPhase, ToGoodClient } from '../lib/good-client.js';
-import { metricTotal, ServerProcess } from '../lib/server-process.js';
+import { metricTotal } from '../../test/support/metrics.js';
+import { ServerProcess } from '../lib/server-process.js';
 
 const GOOD_CLIENT = fileURLToPath(new URL('../lib/good-client.js', import.meta.url));
 /** How often the good client asks for statistics, as in the measurement that opened the question. */

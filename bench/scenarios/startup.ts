@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import { CLIENT_BIN, SERVER_BIN, ServerProcess } from '../lib/server-process.js';
+import { CLIENT_BIN, SERVER_BIN } from '../../test/support/programs.js';
+import { ServerProcess } from '../lib/server-process.js';
 import { median } from './pump.js';
 
 export interface StartupResult {

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 
 /** Something the scheduler calls at a due time; one per connection, reused for every chunk. */
 export interface Slot {
-  /** When to fire, on the performance.now() clock. */
+  /** When to fire, on the scheduler's clock (performance.now()). */
   due: number;
   /** Position in the heap, -1 when not scheduled: lets a slot be moved or removed in O(log n). */
   index: number;
@@ -22,6 +22,7 @@ const BATCH_MS = 0.5;
  * lateness. Here rescheduling a slot allocates nothing.
  */
 export class Scheduler {
+  readonly #now: () => number;
   readonly #heap: Slot[] = [];
   #timer: NodeJS.Timeout | undefined;
   /** The due time the timer is armed for. */
@@ -29,9 +30,14 @@ export class Scheduler {
   /** Set while due slots run: they reschedule themselves, and the timer is armed once after. */
   #firing = false;
 
+  /** `now`: the clock due times are on; a test passes its own to play a schedule through. */
+  constructor(now: () => number = () => performance.now()) {
+    this.#now = now;
+  }
+
   /** Schedules (or reschedules) `slot` to fire `delayMs` from now. */
   schedule(slot: Slot, delayMs: number): void {
-    slot.due = performance.now() + delayMs;
+    slot.due = this.#now() + delayMs;
     if (slot.index === -1) {
       slot.index = this.#heap.length;
       this.#heap.push(slot);
@@ -58,7 +64,7 @@ export class Scheduler {
   readonly #onTimer = (): void => {
     this.#timer = undefined;
     this.#armedFor = Number.POSITIVE_INFINITY;
-    const limit = performance.now() + BATCH_MS;
+    const limit = this.#now() + BATCH_MS;
     this.#firing = true;
     try {
       for (let top = this.#heap[0]; top !== undefined && top.due <= limit; top = this.#heap[0]) {
@@ -77,7 +83,7 @@ export class Scheduler {
     if (top === undefined || top.due >= this.#armedFor) return;
     this.#disarm();
     this.#armedFor = top.due;
-    this.#timer = setTimeout(this.#onTimer, Math.max(0, top.due - performance.now()));
+    this.#timer = setTimeout(this.#onTimer, Math.max(0, top.due - this.#now()));
   }
 
   #disarm(): void {

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { after, describe, test } from 'node:test';
-import { GOT_RESPONSE, STACK_TRACE, freePort, killAll, runClient, runServer, startServer, waitForLines, type ChildProc } from '../helpers/process.js';
+import { GOT_RESPONSE, STACK_TRACE, freePort, killAll, spawnClient, spawnListeningServer, spawnServer, waitForLines, type ChildProc } from '../support/process.js';
 import { MIN_SERVER_CONTENT, MIN_SERVER_HEADER } from '../../src/cli/client-command.js';
 import { MIN_REQUEST_HEADER } from '../../src/cli/server-command.js';
 
@@ -17,8 +17,8 @@ after(async () => {
 });
 
 const PROGRAMS = {
-  'multi-socket-server': runServer,
-  'multi-socket-client': runClient,
+  'multi-socket-server': spawnServer,
+  'multi-socket-client': spawnClient,
 } as const;
 type Program = keyof typeof PROGRAMS;
 
@@ -144,8 +144,8 @@ describe('failures at run time exit 1 with one clear line', { concurrency: true 
 
 describe('the smallest limits let the programs work', { concurrency: true }, () => {
   test(`server --max-header ${MIN_REQUEST_HEADER} takes a real client's request`, async () => {
-    const server = await startServer('127.0.0.1', 'quiet', ['--interval', '0.05-0.1', '--max-header', String(MIN_REQUEST_HEADER)]);
-    const client = runClient(['127.0.0.1', String(server.port)]);
+    const server = await spawnListeningServer('127.0.0.1', 'quiet', ['--interval', '0.05-0.1', '--max-header', String(MIN_REQUEST_HEADER)]);
+    const client = spawnClient(['127.0.0.1', String(server.port)]);
     await client.waitForLine(GOT_RESPONSE);
     client.write('s');
     await client.waitForLine(/^got response: b'Statistics: \d+ symbols was delivered'$/);
@@ -157,8 +157,8 @@ describe('the smallest limits let the programs work', { concurrency: true }, () 
   });
 
   test(`client --max-header ${MIN_SERVER_HEADER} --max-content ${MIN_SERVER_CONTENT} takes a real server's chunks and answers`, async () => {
-    const server = await startServer('127.0.0.1', 'quiet', ['--interval', '0.05-0.1']);
-    const client = runClient(['127.0.0.1', String(server.port), 'user', '--max-header', String(MIN_SERVER_HEADER), '--max-content', String(MIN_SERVER_CONTENT)]);
+    const server = await spawnListeningServer('127.0.0.1', 'quiet', ['--interval', '0.05-0.1']);
+    const client = spawnClient(['127.0.0.1', String(server.port), 'user', '--max-header', String(MIN_SERVER_HEADER), '--max-content', String(MIN_SERVER_CONTENT)]);
     await waitForLines(client, GOT_RESPONSE, 2);
     client.write('s');
     await client.waitForLine(/^got response: b'Statistics: \d+ symbols was delivered'$/);
@@ -169,8 +169,8 @@ describe('the smallest limits let the programs work', { concurrency: true }, () 
   });
 
   test('--alphabet A-F sends the letters A to F and never a -', async () => {
-    const server = await startServer('127.0.0.1', 'user', ['--interval', '0.05-0.1', '--alphabet', 'A-F', '--chars', '5']);
-    const client = runClient(['127.0.0.1', String(server.port)]);
+    const server = await spawnListeningServer('127.0.0.1', 'user', ['--interval', '0.05-0.1', '--alphabet', 'A-F', '--chars', '5']);
+    const client = spawnClient(['127.0.0.1', String(server.port)]);
     const chunks = await waitForLines(client, GOT_RESPONSE, 10);
     const symbols = chunks.map((match) => match[1] ?? '').join('');
     assert.match(symbols, /^[A-F]{50}$/, client.describe());

@@ -1,52 +1,68 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-import type { IsolationResult } from '../../bench/scenarios/isolation.js';
+import { HOSTILE_KINDS } from '../../bench/lib/hostile.js';
+import { runFaults } from '../../bench/scenarios/faults.js';
+import { runScale } from '../../bench/scenarios/scale.js';
+import { runIsolation } from '../../bench/scenarios/isolation.js';
 
-const BENCH = fileURLToPath(new URL('../../bench/run.js', import.meta.url));
-const FAULTS = fileURLToPath(new URL('../../bench/faults.js', import.meta.url));
+const quiet = (): void => undefined;
 
-/** Runs a benchmark to its end; the benchmarks stop by themselves and exit 1 on any wrong figure. */
-function run(script: string, args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (data: Buffer) => (stdout += data.toString()));
-    child.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-// Short runs of the benchmarks, so that they cannot rot between the hand-run full ones.
+// Short runs of the benchmarks, so that they cannot rot between the hand-run full ones. Each
+// scenario returns its figures as data, and the figures are what is checked.
 void describe('benchmark smoke runs', () => {
   void it('load generator: a few hundred checking clients against the real server, every answer right', async () => {
-    const { code, stdout, stderr } = await run(BENCH, ['scale', '--smoke', '--no-bare']);
-    assert.equal(code, 0, `${stdout}\n${stderr}`);
-    assert.match(stdout, /clients held\s+300 /);
-    assert.match(stdout, /statistics answers checked \/ wrong\s+[1-9]\d* \/ 0/);
+    const result = await runScale({
+      clients: 300,
+      holdSeconds: 3,
+      rampPerSecond: 2000,
+      statisticsRate: 0.01,
+      serverWorkers: 1,
+      serverMode: 'quiet',
+      serverNodeArgs: [],
+      target: undefined,
+      progress: quiet,
+    });
+    const figures = JSON.stringify(result, null, 2);
+    assert.equal(result.clientsHeld, 300, figures);
+    assert.ok(result.answersChecked > 0, figures);
+    assert.equal(result.answersWrong, 0, figures);
+    assert.equal(result.badChunks, 0, figures);
+    assert.equal(result.dropped, 0, figures);
   });
 
   void it('isolation: a reading client beside clients that never read, every answer right, every non-reader cut off', async () => {
-    const { code, stdout, stderr } = await run(BENCH, ['isolation', '--smoke']);
-    assert.equal(code, 0, `${stdout}\n${stderr}`);
-    const file = /^full results: (.+)$/m.exec(stdout)?.[1];
-    assert.ok(file !== undefined, stdout);
-    const { isolation } = JSON.parse(readFileSync(file, 'utf8')) as { isolation: IsolationResult };
-    assert.ok(isolation.alone.count >= 2 && isolation.beside.count >= 2, `the good client was answered in both windows: ${JSON.stringify(isolation)}`);
-    assert.equal(isolation.answersWrong, 0);
-    assert.equal(isolation.goodClientCut, false);
-    assert.equal(isolation.nonReaders.cutOff, isolation.nonReaders.opened);
-    assert.ok(Number.isFinite(isolation.ratio), `ratio ${isolation.ratio}`);
+    const isolation = await runIsolation({ seconds: 2, nonReaders: 20, waves: 1, slowClientTimeoutSeconds: 1, progress: quiet });
+    const figures = JSON.stringify(isolation, null, 2);
+    assert.ok(isolation.alone.count >= 2 && isolation.beside.count >= 2, `the good client was answered in both windows\n${figures}`);
+    assert.equal(isolation.answersWrong, 0, figures);
+    assert.equal(isolation.goodClientCut, false, figures);
+    assert.equal(isolation.nonReaders.cutOff, isolation.nonReaders.opened, figures);
+    assert.ok(Number.isFinite(isolation.ratio), figures);
   });
 
-  void it('fault benchmark: hostile connections against the real server, no crash, nothing left behind', async () => {
-    const { code, stdout, stderr } = await run(FAULTS, ['--hostile', '150', '--concurrency', '30', '--bystanders', '5']);
-    assert.equal(code, 0, `${stdout}\n${stderr}`);
-    assert.match(stdout, /server crashes\s+0/);
-    assert.match(stdout, /statistics answers wrong\s+0/);
-    assert.match(stdout, /handles back to baseline\s+yes/);
+  void it('fault benchmark: hostile connections against the real server, no crash, no bystander disturbed, nothing left behind', async () => {
+    const result = await runFaults({
+      hostile: 150,
+      concurrency: 30,
+      bystanders: 5,
+      soakSeconds: 0,
+      seed: 1,
+      kinds: HOSTILE_KINDS,
+      serverNodeArgs: [],
+      progress: quiet,
+    });
+    const figures = JSON.stringify(result, null, 2);
+    assert.equal(result.hostileTried, 150, figures);
+    assert.ok(result.serverProtocolErrors > 0, `the server saw the hostile connections\n${figures}`);
+    assert.equal(result.serverCrashes, 0, figures);
+    assert.equal(result.bystandersDisturbed, 0, figures);
+    assert.ok(result.statisticsAnswersChecked > 0, figures);
+    assert.equal(result.statisticsAnswersWrong, 0, figures);
+    assert.equal(result.badChunks, 0, figures);
+    assert.deepEqual(
+      { handles: result.handles.back, clients: result.clients.back, openFiles: result.openFiles.back },
+      { handles: true, clients: true, openFiles: true },
+      `resources back to baseline\n${figures}`,
+    );
   });
 });

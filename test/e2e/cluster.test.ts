@@ -10,12 +10,13 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { get } from 'node:http';
 import { connect } from 'node:net';
 import { after, describe, test } from 'node:test';
 import { MessageType } from '../../src/protocol/frame.js';
-import { RawClient, symbolsIn } from '../helpers/net.js';
-import { killAll, runServer, runShellInPty, type Proc } from '../helpers/process.js';
+import { fetchMetrics } from '../support/metrics.js';
+import { RawClient, symbolsIn } from '../support/net.js';
+import { killAll, spawnServer, spawnShellInPty, type Proc } from '../support/process.js';
+import { waitFor } from '../support/wait.js';
 
 after(async () => {
   await killAll();
@@ -38,16 +39,9 @@ function isRunning(pid: number): boolean {
   }
 }
 
-/**
- * Resolves once none of `pids` runs. A process that is not our child tells nobody when it
- * ends, so this looks every 20 ms, and fails after `timeoutMs`.
- */
-async function allGone(pids: readonly number[], timeoutMs = 3_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (pids.some(isRunning)) {
-    if (Date.now() > deadline) assert.fail(`still running after ${timeoutMs} ms: ${pids.filter(isRunning).join(', ')}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+/** Resolves once none of `pids` runs: a process that is not our child tells nobody when it ends. */
+function allGone(pids: readonly number[]): Promise<void> {
+  return waitFor(() => !pids.some(isRunning), { timeoutMs: 3_000, what: `processes ${pids.join(', ')} to end` });
 }
 
 /** The worker, among `candidates`, that holds the server end of `client`'s connection. */
@@ -96,28 +90,13 @@ async function assertServed(client: RawClient): Promise<void> {
   }
 }
 
-async function scrape(url: string): Promise<Map<string, number>> {
-  const [response] = (await once(get(url), 'response')) as [NodeJS.ReadableStream & { statusCode?: number }];
-  let body = '';
-  response.setEncoding('utf8');
-  for await (const chunk of response) body += String(chunk);
-  assert.equal(response.statusCode, 200, body);
-  const metrics = new Map<string, number>();
-  for (const line of body.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const space = line.lastIndexOf(' ');
-    metrics.set(line.slice(0, space), Number(line.slice(space + 1)));
-  }
-  return metrics;
-}
-
 function count(proc: Proc, pattern: RegExp): number {
   return proc.out.lines.filter((line) => pattern.test(line)).length;
 }
 
 describe('--workers N', { concurrency: true }, () => {
   test('two workers share one port 0: all served exactly, a killed worker is replaced, SIGTERM drains them all', async () => {
-    const server = runServer(['127.0.0.1', '0', 'quiet', '--workers', '2', ...FAST]);
+    const server = spawnServer(['127.0.0.1', '0', 'quiet', '--workers', '2', ...FAST]);
     const port = Number((await server.waitForLine(LISTENING))[1]);
     const workers = childrenOf(server.pid);
     assert.equal(workers.length, 2, server.describe());
@@ -164,7 +143,7 @@ describe('--workers N', { concurrency: true }, () => {
   });
 
   test('Ctrl-C in a terminal (SIGINT to the whole process group) is one clean drain; a second one stops at once', async () => {
-    const server = runShellInPty(`exec "$NODE" "$SERVER" 127.0.0.1 0 user --workers 2 ${FAST.join(' ')} --shutdown-timeout 30`);
+    const server = spawnShellInPty(`exec "$NODE" "$SERVER" 127.0.0.1 0 user --workers 2 ${FAST.join(' ')} --shutdown-timeout 30`);
     const port = Number((await server.waitForLine(LISTENING))[1]);
     const clients = await connectClients(port, 2);
     server.write('\x03');
@@ -178,9 +157,10 @@ describe('--workers N', { concurrency: true }, () => {
     assert.equal(count(server, /died/), 0, `no worker died of the Ctrl-C\n${server.describe()}`);
 
     // A peer that never closes its side keeps the drain waiting (30 s): a second Ctrl-C ends it.
-    const again = runShellInPty(`exec "$NODE" "$SERVER" 127.0.0.1 0 quiet --workers 2 ${FAST.join(' ')} --shutdown-timeout 30`);
+    const again = spawnShellInPty(`echo "server-pid=$$"; exec "$NODE" "$SERVER" 127.0.0.1 0 quiet --workers 2 ${FAST.join(' ')} --shutdown-timeout 30`);
+    const [, serverPid] = await again.waitForLine(/^server-pid=(\d+)$/);
     const againPort = Number((await again.waitForLine(LISTENING))[1]);
-    const workers = childrenOf(again.pid);
+    const workers = childrenOf(Number(serverPid));
     const silent = connect({ host: '127.0.0.1', port: againPort, allowHalfOpen: true });
     silent.on('error', () => undefined);
     await once(silent, 'connect');
@@ -195,7 +175,7 @@ describe('--workers N', { concurrency: true }, () => {
   });
 
   test('workers that keep dying stop the server with exit 1', async () => {
-    const server = runServer(['127.0.0.1', '0', 'quiet', '--workers', '2', ...FAST]);
+    const server = spawnServer(['127.0.0.1', '0', 'quiet', '--workers', '2', ...FAST]);
     await server.waitForLine(LISTENING);
     // The guard allows max(5, N) deaths within 10 s; the 6th stops the server.
     for (let death = 1; death <= 6; death++) {
@@ -211,7 +191,7 @@ describe('--workers N', { concurrency: true }, () => {
   });
 
   test('--metrics is served once, by the primary, with the workers summed', async () => {
-    const server = runServer(['127.0.0.1', '0', 'quiet', '--workers', '2', '--metrics', '127.0.0.1:0', ...FAST]);
+    const server = spawnServer(['127.0.0.1', '0', 'quiet', '--workers', '2', '--metrics', '127.0.0.1:0', ...FAST]);
     const port = Number((await server.waitForLine(LISTENING))[1]);
     const [, url = ''] = await server.waitForLine(/^metrics on (http:\/\/\S+)$/);
     const clients = await connectClients(port, 3);
@@ -220,7 +200,7 @@ describe('--workers N', { concurrency: true }, () => {
     await Promise.all(clients.map((client) => client.nextFrames(2, MessageType.symbols)));
     // Counted when written, so at least what the clients have received by now.
     const symbols = clients.reduce((sum, client) => sum + symbolsIn(client.history), 0);
-    const metrics = await scrape(url);
+    const metrics = await fetchMetrics(url);
     assert.equal(metrics.get('multi_socket_clients'), 3);
     assert.equal(metrics.get('multi_socket_accepted_total'), 3);
     assert.equal(metrics.get('multi_socket_workers'), 2);
@@ -235,7 +215,7 @@ describe('--workers N', { concurrency: true }, () => {
 
   for (const bad of ['0', '65', 'two']) {
     test(`--workers ${bad} is a usage error`, async () => {
-      const server = runServer(['127.0.0.1', '0', 'quiet', '--workers', bad], 'ignore');
+      const server = spawnServer(['127.0.0.1', '0', 'quiet', '--workers', bad], 'ignore');
       assert.deepEqual(await server.waitForExit(), { code: 2, signal: null }, server.describe());
       assert.match(server.err.lines[0] ?? '', new RegExp(`invalid --workers '${bad}': expected a whole number from 1 to 64`), server.describe());
     });

@@ -10,23 +10,23 @@ import {
   GOT_RESPONSE,
   killAll,
   quote,
-  runClientInPty,
-  runShellInPty,
-  startServer,
+  spawnClientInPty,
+  spawnShellInPty,
+  spawnListeningServer,
   statisticsChecks,
   waitForLines,
   type PtyProc,
-  type StartedServer,
-} from '../helpers/process.js';
+  type ListeningServer,
+} from '../support/process.js';
 
 const HINT = /^Press 's' for statistics or 'q' to quit\.$/;
 const SLEEPY = /^sleepy for a \d+(?:\.\d+)? seconds?$/;
 const STATISTICS_ANSWER = /^got response: b'Statistics: (\d+) symbols was delivered'$/;
 
-let server: StartedServer;
+let server: ListeningServer;
 
 before(async () => {
-  server = await startServer();
+  server = await spawnListeningServer();
 });
 
 after(async () => {
@@ -35,7 +35,7 @@ after(async () => {
 
 /** Starts the client in a terminal and waits until it is connected and showing the hint. */
 async function connectedClient(): Promise<PtyProc> {
-  const client = runClientInPty(['127.0.0.1', String(server.port)]);
+  const client = spawnClientInPty(['127.0.0.1', String(server.port)]);
   await client.waitForLine(new RegExp(`^starting connection to ${escape(server.label)}$`));
   await client.waitForLine(HINT);
   return client;
@@ -132,19 +132,12 @@ describe('interactive client in a terminal', { concurrency: true }, () => {
    */
   function clientUnderShell(): PtyProc {
     const run = `echo "client-pid=$$"; exec "$NODE" "$CLIENT" 127.0.0.1 ${server.port}`;
-    return runShellInPty(
-      // The shell waits for a line after `done`: node-pty may report the exit before the last
-      // output is read, so the test reads `done` first and only then lets the shell end.
-      `echo "before=$(stty -g)"; sh -c ${quote(run)}; echo "client-exit=$?"; echo "after=$(stty -g)"; stty -a; echo done; read -r _`,
-      'sh + client (pty)',
-    );
+    return spawnShellInPty(`echo "before=$(stty -g)"; sh -c ${quote(run)}; echo "client-exit=$?"; echo "after=$(stty -g)"; stty -a`, 'sh + client (pty)');
   }
 
   async function assertRestored(shell: PtyProc, code: number): Promise<void> {
     const [, exitCode] = await shell.waitForLine(/^client-exit=(\d+)$/);
     assert.equal(Number(exitCode), code, shell.describe());
-    await shell.waitForLine(/^done$/);
-    shell.write('\n');
     assert.deepEqual(await shell.waitForExit(), { code: 0, signal: null }, shell.describe());
     const lines = shell.out.lines;
     const before = lines.find((line) => line.startsWith('before='));

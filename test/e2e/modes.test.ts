@@ -3,7 +3,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { canBind, killAll, runClient, startServer, waitForLines, type ChildProc } from '../helpers/process.js';
+import { canBind, killAll, spawnClient, spawnListeningServer, waitForLines, type ChildProc } from '../support/process.js';
 
 after(async () => {
   await killAll();
@@ -23,8 +23,8 @@ function jsonEvents(proc: ChildProc): { event: string; [key: string]: unknown }[
 
 describe('output modes', { concurrency: true }, () => {
   test('json: server and client print only JSON objects with an event field', async () => {
-    const server = await startServer('127.0.0.1', 'json');
-    const client = runClient(['127.0.0.1', String(server.port), 'json']);
+    const server = await spawnListeningServer('127.0.0.1', 'json');
+    const client = spawnClient(['127.0.0.1', String(server.port), 'json']);
     await waitForLines(client, /"event":"frame"/, 2);
     client.write('s');
     const { input: statistics = '' } = await client.waitForLine(/"event":"statistics"/);
@@ -45,8 +45,8 @@ describe('output modes', { concurrency: true }, () => {
   });
 
   test('quiet client: statistics answers, no chunks', async () => {
-    const server = await startServer();
-    const client = runClient(['127.0.0.1', String(server.port), 'quiet']);
+    const server = await spawnListeningServer();
+    const client = spawnClient(['127.0.0.1', String(server.port), 'quiet']);
     const [, peerPort] = await server.proc.waitForLine(/^accepted connection from \('127\.0\.0\.1', (\d+)\)$/);
     await waitForLines(server.proc, new RegExp(`^sending b'[A-Za-z0-9]+' to \\('127\\.0\\.0\\.1', ${peerPort}\\)$`), 3);
     client.write('s');
@@ -59,8 +59,8 @@ describe('output modes', { concurrency: true }, () => {
   });
 
   test('debug client: its own count beside the server figure', async () => {
-    const server = await startServer();
-    const client = runClient(['127.0.0.1', String(server.port), 'debug']);
+    const server = await spawnListeningServer();
+    const client = spawnClient(['127.0.0.1', String(server.port), 'debug']);
     await waitForLines(client, /got response: b'[A-Za-z0-9]+'$/, 3);
     client.write('s');
     const [, reported, counted] = await client.waitForLine(/statistics: server reports (\d+) symbols, client counted (\d+) \(match\)$/);
@@ -77,9 +77,9 @@ describe('IPv6', () => {
       t.skip('::1 cannot be bound on this machine');
       return;
     }
-    const server = await startServer('::1');
+    const server = await spawnListeningServer('::1');
     assert.equal(server.label, `('::1', ${server.port})`);
-    const client = runClient(['::1', String(server.port)]);
+    const client = spawnClient(['::1', String(server.port)]);
     await client.waitForLine(new RegExp(`^starting connection to \\('::1', ${server.port}\\)$`));
     const [, peerPort] = await server.proc.waitForLine(/^accepted connection from \('::1', (\d+), 0, 0\)$/);
     await server.proc.waitForLine(new RegExp(`^sending b'[A-Za-z0-9]+' to \\('::1', ${peerPort}, 0, 0\\)$`));

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { FAST, freePort, killAll, runClient, runServer } from '../helpers/process.js';
+import { FAST, freePort, killAll, spawnClient, spawnServer } from '../support/process.js';
 
 const RECONNECTING = (port: number, attempt: number): RegExp =>
   new RegExp(`^reconnecting to \\('127\\.0\\.0\\.1', ${port}\\) in \\d+\\.\\d s \\(attempt ${attempt}( of \\d+)?\\)$`);
@@ -17,12 +17,12 @@ after(async () => {
 void describe('client --reconnect', { concurrency: true }, () => {
   void test('waits for a server that is not there yet, then for one that went away and came back', async () => {
     const port = await freePort();
-    const client = runClient(['127.0.0.1', String(port), 'user', '--reconnect', '--reconnect-delay', '0.05-0.2']);
+    const client = spawnClient(['127.0.0.1', String(port), 'user', '--reconnect', '--reconnect-delay', '0.05-0.2']);
     await client.waitForLine(/^error: cannot connect to \('127\.0\.0\.1', \d+\): \[Errno 111\] Connection refused$/);
     await client.waitForLine(RECONNECTING(port, 1));
     await client.waitForLine(RECONNECTING(port, 2));
 
-    const first = runServer(['127.0.0.1', String(port), 'user', ...FAST]);
+    const first = spawnServer(['127.0.0.1', String(port), 'user', ...FAST]);
     await first.waitForLine(/^listening on /);
     await client.waitForLine(/^Press 's' for statistics or 'q' to quit\.$/);
     await client.waitForLine(/^got response: b'[A-Za-z0-9]+'$/);
@@ -34,7 +34,7 @@ void describe('client --reconnect', { concurrency: true }, () => {
     await client.waitForLine(RECONNECTING(port, 1));
     assert.equal(client.running, true);
 
-    const second = runServer(['127.0.0.1', String(port), 'user', ...FAST]);
+    const second = spawnServer(['127.0.0.1', String(port), 'user', ...FAST]);
     await second.waitForLine(/^listening on /);
     await client.waitForLine(/^Press 's' for statistics or 'q' to quit\.$/);
     client.write('s');
@@ -47,7 +47,7 @@ void describe('client --reconnect', { concurrency: true }, () => {
 
   void test('gives up after --reconnect-attempts failures in a row, with exit code 1', async () => {
     const port = await freePort();
-    const client = runClient(['127.0.0.1', String(port), 'quiet', '--reconnect', '--reconnect-delay', '0.02-0.05', '--reconnect-attempts', '2'], 'ignore');
+    const client = spawnClient(['127.0.0.1', String(port), 'quiet', '--reconnect', '--reconnect-delay', '0.02-0.05', '--reconnect-attempts', '2'], 'ignore');
     await client.waitForLine(RECONNECTING(port, 1));
     await client.waitForLine(RECONNECTING(port, 2));
     assert.deepEqual(await client.waitForExit(), { code: 1, signal: null });
@@ -55,7 +55,7 @@ void describe('client --reconnect', { concurrency: true }, () => {
   });
 
   void test('--reconnect-delay without --reconnect is a usage error', async () => {
-    const client = runClient(['127.0.0.1', '1', 'user', '--reconnect-delay', '1-2'], 'ignore');
+    const client = spawnClient(['127.0.0.1', '1', 'user', '--reconnect-delay', '1-2'], 'ignore');
     assert.deepEqual(await client.waitForExit(), { code: 2, signal: null });
     await client.err.waitForLine(/--reconnect-delay and --reconnect-attempts need --reconnect$/);
   });

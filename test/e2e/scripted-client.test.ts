@@ -9,22 +9,22 @@ import {
   GOT_RESPONSE,
   STACK_TRACE,
   killAll,
-  runClient,
-  runShell,
-  startServer,
+  spawnClient,
+  spawnShell,
+  spawnListeningServer,
   statisticsChecks,
   waitForLines,
-  type StartedServer,
-} from '../helpers/process.js';
+  type ListeningServer,
+} from '../support/process.js';
 
 const STATISTICS_ANSWER = /^got response: b'Statistics: (\d+) symbols was delivered'$/;
 /** A chunk, not a statistics answer. */
 const CHUNK = /^got response: b'[A-Za-z0-9]+'$/;
 
-let server: StartedServer;
+let server: ListeningServer;
 
 before(async () => {
-  server = await startServer();
+  server = await spawnListeningServer();
 });
 
 after(async () => {
@@ -33,7 +33,7 @@ after(async () => {
 
 describe('scripted client', { concurrency: true }, () => {
   test("letters piped in act like key presses ('s', newline, 's', then end of input); the session goes on", async () => {
-    const client = runClient(['127.0.0.1', String(server.port)]);
+    const client = spawnClient(['127.0.0.1', String(server.port)]);
     await client.waitForLine(/^Press 's' for statistics or 'q' to quit\.$/);
     await waitForLines(client, GOT_RESPONSE, 2);
     // From a script, white space only separates letters: no hint for the newline.
@@ -59,7 +59,7 @@ describe('scripted client', { concurrency: true }, () => {
   });
 
   test('q on stdin quits with exit code 0', async () => {
-    const client = runClient(['127.0.0.1', String(server.port)]);
+    const client = spawnClient(['127.0.0.1', String(server.port)]);
     await client.waitForLine(GOT_RESPONSE);
     client.write('q');
     await client.waitForLine(/^closing connection to /);
@@ -67,7 +67,7 @@ describe('scripted client', { concurrency: true }, () => {
   });
 
   test('stdin from /dev/null: the stream goes on', async () => {
-    const client = runClient(['127.0.0.1', String(server.port)], 'ignore');
+    const client = spawnClient(['127.0.0.1', String(server.port)], 'ignore');
     await client.waitForLine(/^starting connection to /);
     await waitForLines(client, CHUNK, 3);
     assert.ok(client.running, client.describe());
@@ -78,7 +78,7 @@ describe('scripted client', { concurrency: true }, () => {
 
   test('output piped into `head -3` ends the client quietly and promptly, the three lines whole', async () => {
     const started = Date.now();
-    const shell = runShell(`{ "$NODE" "$CLIENT" 127.0.0.1 ${server.port} </dev/null; echo "client-exit=$?" >&2; } | head -3`, 'client | head -3');
+    const shell = spawnShell(`{ "$NODE" "$CLIENT" 127.0.0.1 ${server.port} </dev/null; echo "client-exit=$?" >&2; } | head -3`, 'client | head -3');
     const exit = await shell.waitForExit();
     assert.deepEqual(exit, { code: 0, signal: null }, shell.describe());
     assert.deepEqual(
@@ -96,8 +96,8 @@ describe('scripted client', { concurrency: true }, () => {
 
 describe('client when the server goes away', () => {
   test('server killed (no shutdown frame): Peer closed (or reset), closing connection, exit code 1', async () => {
-    const own = await startServer();
-    const client = runClient(['127.0.0.1', String(own.port)]);
+    const own = await spawnListeningServer();
+    const client = spawnClient(['127.0.0.1', String(own.port)]);
     await waitForLines(client, GOT_RESPONSE, 2);
     own.proc.kill('SIGKILL');
     await client.waitForLine(/^error: (?:Peer closed\.|\[Errno 104\] Connection reset by peer)$/);

@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { connect } from 'node:net';
 import { after, describe, test } from 'node:test';
 import { encodeFrame } from '../../src/protocol/encoder.js';
-import { killAll, startServer } from '../helpers/process.js';
+import { killAll, spawnListeningServer } from '../support/process.js';
 
 after(async () => {
   await killAll();
@@ -45,7 +45,7 @@ describe('the server prints what a client sent escaped', { concurrency: true }, 
     ['json', /"event":"request"/],
   ] as const) {
     test(`${mode} mode: no control character, no forged line`, async () => {
-      const server = await startServer('127.0.0.1', mode, ['--interval', '60']);
+      const server = await spawnListeningServer('127.0.0.1', mode, ['--interval', '60']);
       await sendHostileRequest(server.port);
       await server.proc.waitForLine(requestLine);
       await server.proc.waitForLine(mode === 'json' ? /"event":"closed"/ : / closing connection after /);

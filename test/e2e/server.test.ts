@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import { after, describe, test } from 'node:test';
-import { GOT_RESPONSE, killAll, runClient, startServer, waitForLines, type ChildProc } from '../helpers/process.js';
+import { GOT_RESPONSE, killAll, spawnClient, spawnListeningServer, waitForLines, type ChildProc } from '../support/process.js';
 
 after(async () => {
   await killAll();
@@ -16,8 +16,8 @@ const SLEEPY = /^sleepy for a \d+(?:\.\d+)? seconds?$/;
 
 describe('server output in user mode', { concurrency: true }, () => {
   test("the original's lines: accepted, sleepy/sending, received request, statistics, Peer closed, closing", async () => {
-    const server = await startServer();
-    const client = runClient(['127.0.0.1', String(server.port)]);
+    const server = await spawnListeningServer();
+    const client = spawnClient(['127.0.0.1', String(server.port)]);
     const [, peerPort] = await server.proc.waitForLine(/^accepted connection from \('127\.0\.0\.1', (\d+)\)$/);
     const peer = `\\('127\\.0\\.0\\.1', ${peerPort}\\)`;
     await waitForLines(server.proc, new RegExp(`^sending b'[A-Za-z0-9]+' to ${peer}$`), 3);
@@ -52,8 +52,8 @@ describe('server output in user mode', { concurrency: true }, () => {
   });
 
   test("whole seconds print as the original does: 'sleepy for a 1 second'", async () => {
-    const server = await startServer('127.0.0.1', 'user', ['--interval', '1-1', '--chars', '3-3']);
-    const client = runClient(['127.0.0.1', String(server.port)]);
+    const server = await spawnListeningServer('127.0.0.1', 'user', ['--interval', '1-1', '--chars', '3-3']);
+    const client = spawnClient(['127.0.0.1', String(server.port)]);
     await server.proc.waitForLine(/^sleepy for a 1 second$/);
     await server.proc.waitForLine(/^sending b'[A-Za-z0-9]{3}' to \('127\.0\.0\.1', \d+\)$/);
     await client.waitForLine(/^sleepy for a 1 second$/);
@@ -67,8 +67,8 @@ describe('server output in user mode', { concurrency: true }, () => {
 describe('server stop with clients connected', { concurrency: true }, () => {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     test(`${signal}: every client is told and exits 0, the server exits 0`, async () => {
-      const server = await startServer();
-      const clients: ChildProc[] = [runClient(['127.0.0.1', String(server.port)]), runClient(['127.0.0.1', String(server.port)])];
+      const server = await spawnListeningServer();
+      const clients: ChildProc[] = [spawnClient(['127.0.0.1', String(server.port)]), spawnClient(['127.0.0.1', String(server.port)])];
       await waitForLines(server.proc, /^accepted connection from /, 2);
       for (const client of clients) await client.waitForLine(GOT_RESPONSE);
 
@@ -88,7 +88,7 @@ describe('server stop with clients connected', { concurrency: true }, () => {
 
   test('a second signal while shutting down exits at once', async () => {
     // A peer that never closes its side keeps the shutdown waiting (for the close grace period).
-    const server = await startServer('127.0.0.1', 'user', ['--interval', '0.05-0.15', '--shutdown-timeout', '30']);
+    const server = await spawnListeningServer('127.0.0.1', 'user', ['--interval', '0.05-0.15', '--shutdown-timeout', '30']);
     const silent = connect({ host: '127.0.0.1', port: server.port, allowHalfOpen: true });
     silent.on('error', () => undefined);
     await once(silent, 'connect');

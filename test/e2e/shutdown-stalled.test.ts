@@ -15,8 +15,9 @@ import { FrameDecoder } from '../../src/protocol/decoder.js';
 import { MessageType, SERVER_HEADER_KEYS } from '../../src/protocol/frame.js';
 import { messageTypeOf } from '../../src/protocol/messages.js';
 import { MAX_CHUNK_LENGTH } from '../../src/protocol/defaults.js';
-import { assertServerHeader, RawClient, withTimeout } from '../helpers/net.js';
-import { killAll, runClient, startServer, type StartedServer } from '../helpers/process.js';
+import { assertServerHeader, RawClient } from '../support/net.js';
+import { withTimeout } from '../support/wait.js';
+import { killAll, spawnClient, spawnListeningServer, type ListeningServer } from '../support/process.js';
 
 after(async () => {
   await killAll();
@@ -60,13 +61,13 @@ async function readToEnd(socket: Socket): Promise<{ types: string[]; bytes: numb
 }
 
 /** The next line matching `pattern` on the server's output and when it came (performance.now()). */
-async function lineAt(server: StartedServer, pattern: RegExp, timeoutMs: number): Promise<{ match: RegExpMatchArray; at: number }> {
+async function lineAt(server: ListeningServer, pattern: RegExp, timeoutMs: number): Promise<{ match: RegExpMatchArray; at: number }> {
   const match = await server.proc.waitForLine(pattern, { timeoutMs });
   return { match, at: performance.now() };
 }
 
 /** Both lines of a stop, each timed as it arrives: the waits start before either can come. */
-function stopLines(server: StartedServer, shutdownTimeoutMs: number): [ReturnType<typeof lineAt>, ReturnType<typeof lineAt>] {
+function stopLines(server: ListeningServer, shutdownTimeoutMs: number): [ReturnType<typeof lineAt>, ReturnType<typeof lineAt>] {
   const shutdown = lineAt(server, /^shutting down: /, 3_000);
   const stopped = lineAt(server, /^stopped/, shutdownTimeoutMs + MARGIN_MS + 2_000);
   // Awaited in turn below; a failure of the second while the first is awaited is reported there.
@@ -77,10 +78,10 @@ function stopLines(server: StartedServer, shutdownTimeoutMs: number): [ReturnTyp
 describe('SIGTERM with a stalled client among healthy ones', { concurrency: true }, () => {
   test('healthy clients get the shutdown frame and close; the stalled one is cut off at the shutdown timeout; exit 0', async () => {
     const shutdownTimeoutMs = 1_000;
-    const server = await startServer('127.0.0.1', 'quiet', [...SERVER_OPTIONS, '--shutdown-timeout', String(shutdownTimeoutMs / 1000)]);
+    const server = await spawnListeningServer('127.0.0.1', 'quiet', [...SERVER_OPTIONS, '--shutdown-timeout', String(shutdownTimeoutMs / 1000)]);
     const stalled = await stalledClient(server.port);
     const raw = await RawClient.connect(server.port);
-    const child = runClient(['127.0.0.1', String(server.port), 'quiet']);
+    const child = spawnClient(['127.0.0.1', String(server.port), 'quiet']);
 
     const chunks = await raw.nextFrames(CHUNKS_BEFORE_SIGNAL, MessageType.symbols, 15_000);
     for (const chunk of chunks) assert.equal(chunk.content.length, CHARS);
@@ -136,7 +137,7 @@ describe('SIGTERM with a stalled client among healthy ones', { concurrency: true
   // and the stop line would not count it.
   test('--shutdown-timeout longer than a second: the stalled client is given all of it, then reported cut off', async () => {
     const shutdownTimeoutMs = 3_000;
-    const server = await startServer('127.0.0.1', 'quiet', [...SERVER_OPTIONS, '--shutdown-timeout', String(shutdownTimeoutMs / 1000)]);
+    const server = await spawnListeningServer('127.0.0.1', 'quiet', [...SERVER_OPTIONS, '--shutdown-timeout', String(shutdownTimeoutMs / 1000)]);
     const stalled = await stalledClient(server.port);
     const raw = await RawClient.connect(server.port);
     await raw.nextFrames(3, MessageType.symbols);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { MessageType } from '../../src/protocol/frame.js';
-import { assertServerHeader, TestServer } from '../helpers/net.js';
+import { assertServerHeader, TestServer } from '../support/net.js';
 
 void describe('connection cap', () => {
   let server: TestServer;

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { MessageType } from '../../src/protocol/frame.js';
 import { encodeClientRequest } from '../../src/protocol/messages.js';
-import { TestServer, withTimeout } from '../helpers/net.js';
+import { TestServer } from '../support/net.js';
+import { withTimeout } from '../support/wait.js';
 
 const REQUEST = encodeClientRequest('s');
 const HALF = REQUEST.subarray(0, Math.floor(REQUEST.length / 2));

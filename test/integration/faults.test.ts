@@ -17,6 +17,7 @@ import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
 import { addressLabel } from '../../src/output/python-repr.js';
+import { setImmediate } from 'node:timers/promises';
 import { FrameDecoder } from '../../src/protocol/decoder.js';
 import { ErrorCode, ProtocolError } from '../../src/protocol/errors.js';
 import { CLIENT_HEADER_KEYS, MessageType } from '../../src/protocol/frame.js';
@@ -24,8 +25,12 @@ import { encodeClientRequest, isStatisticsRequest } from '../../src/protocol/mes
 import type { ServerConfig } from '../../src/server/config.js';
 import type { Peer, SessionSummary } from '../../src/server/events.js';
 import type { StatsSnapshot } from '../../src/server/snapshot.js';
-import { TestServer, withTimeout, type RawClient } from '../helpers/net.js';
-import { ChildProc, killAll } from '../helpers/process.js';
+import { rawFrame } from '../support/frames.js';
+import { mutate, piecesOf, splitPoints, validRequests } from '../support/hostile.js';
+import { TestServer, type RawClient } from '../support/net.js';
+import { ChildProc, killAll } from '../support/process.js';
+import { Random } from '../support/random.js';
+import { withTimeout } from '../support/wait.js';
 
 /** Seconds between chunks: short, so that a stalled bystander shows within a fraction of a second. */
 const INTERVAL = { min: 0.02, max: 0.06 } as const;
@@ -47,29 +52,6 @@ const HALF = REQUEST.subarray(0, Math.floor(REQUEST.length / 2));
 const SEED = process.env['FAULTS_SEED'] === undefined ? Date.now() >>> 0 : Number(process.env['FAULTS_SEED']);
 
 // ---- small tools ------------------------------------------------------------------------------
-
-/** mulberry32: a tiny seeded generator, so a failing run can be replayed. */
-class Random {
-  #state: number;
-  constructor(seed: number) {
-    this.#state = seed >>> 0;
-  }
-  /** 0 <= n < 1 */
-  next(): number {
-    this.#state = (this.#state + 0x6d2b79f5) >>> 0;
-    let t = this.#state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  /** 0 <= n < bound */
-  int(bound: number): number {
-    return Math.floor(this.next() * bound);
-  }
-  bytes(length: number): Buffer {
-    return Buffer.from(Array.from({ length }, () => this.int(256)));
-  }
-}
 
 /** Handles and requests this process holds that a leaking session would add to. */
 const WATCHED_RESOURCES = ['TCPSocketWrap', 'Timeout', 'Immediate'] as const;
@@ -93,14 +75,6 @@ function countDelta(after: Readonly<Record<string, number>>, before: Readonly<Re
 
 function bump(counts: Record<string, number>, key: string, n = 1): void {
   if (n > 0) counts[key] = (counts[key] ?? 0) + n;
-}
-
-/** A frame with a raw header, its length prefix computed: for headers no encoder would write. */
-function rawFrame(header: string | Buffer, content: Buffer = Buffer.alloc(0)): Buffer {
-  const headerBytes = typeof header === 'string' ? Buffer.from(header, 'utf8') : header;
-  const prefix = Buffer.alloc(2);
-  prefix.writeUInt16BE(headerBytes.length);
-  return Buffer.concat([prefix, headerBytes, content]);
 }
 
 const VALID_FIELDS = `"byteorder": "little", "content-type": "binary/custom-client-binary-type", "content-encoding": "binary"`;
@@ -472,50 +446,6 @@ interface Hostile {
   readonly leave?: 'reset';
 }
 
-/** A few valid requests, `s` or some other request, as one stream. */
-function validStream(random: Random): Buffer {
-  const frames = Array.from({ length: 1 + random.int(4) }, () =>
-    random.next() < 0.7 ? REQUEST : encodeClientRequest(random.bytes(1 + random.int(5)).toString('latin1')),
-  );
-  return Buffer.concat(frames);
-}
-
-/** One to three random edits: bit flips, byte changes, deletions, insertions, truncation, repeats. */
-function mutate(bytes: Buffer, random: Random): Buffer {
-  let out = Buffer.from(bytes);
-  const edits = 1 + random.int(3);
-  for (let i = 0; i < edits && out.length > 0; i++) {
-    const at = random.int(out.length);
-    switch (random.int(6)) {
-      case 0:
-        out[at] = (out[at] ?? 0) ^ (1 << random.int(8));
-        break;
-      case 1:
-        out[at] = random.int(256);
-        break;
-      case 2:
-        out = Buffer.concat([out.subarray(0, at), out.subarray(at + 1 + random.int(4))]);
-        break;
-      case 3:
-        out = Buffer.concat([out.subarray(0, at), random.bytes(1 + random.int(4)), out.subarray(at)]);
-        break;
-      case 4:
-        out = out.subarray(0, at);
-        break;
-      default: {
-        const end = Math.min(out.length, at + 1 + random.int(16));
-        out = Buffer.concat([out.subarray(0, end), out.subarray(at, end), out.subarray(end)]);
-      }
-    }
-  }
-  return out;
-}
-
-function randomSplits(length: number, random: Random): number[] {
-  const cuts = new Set(Array.from({ length: random.int(5) }, () => 1 + random.int(Math.max(1, length - 1))));
-  return [...cuts].filter((cut) => cut < length).sort((a, b) => a - b);
-}
-
 function hostileMix(random: Random): Hostile[] {
   const hostiles: Hostile[] = [
     { name: 'header length 0xffff', bytes: Buffer.from([0xff, 0xff]), expected: { error: ErrorCode.headerTooLong } },
@@ -559,18 +489,18 @@ function hostileMix(random: Random): Hostile[] {
     { name: '100 requests in one write, then reset', bytes: Buffer.concat(Array.from({ length: 100 }, () => REQUEST)), leave: 'reset' },
   ];
   for (let i = 0; i < 20; i++) {
-    const bytes = random.bytes(1 + random.int(300));
-    hostiles.push({ name: `random bytes #${i}`, bytes, splits: randomSplits(bytes.length, random) });
+    const bytes = random.bytes(random.int(1, 300));
+    hostiles.push({ name: `random bytes #${i}`, bytes, splits: splitPoints(bytes.length, random) });
   }
   for (let i = 0; i < 20; i++) {
     // A small length prefix, so that the random bytes reach the JSON parser.
-    const body = random.bytes(1 + random.int(120));
-    const bytes = Buffer.concat([Buffer.from([0, random.int(body.length + 1)]), body]);
-    hostiles.push({ name: `random header #${i}`, bytes, splits: randomSplits(bytes.length, random) });
+    const body = random.bytes(random.int(1, 120));
+    const bytes = Buffer.concat([Buffer.from([0, random.int(0, body.length)]), body]);
+    hostiles.push({ name: `random header #${i}`, bytes, splits: splitPoints(bytes.length, random) });
   }
   for (let i = 0; i < 40; i++) {
-    const bytes = mutate(validStream(random), random);
-    hostiles.push({ name: `mutated requests #${i}`, bytes, splits: randomSplits(bytes.length, random) });
+    const bytes = mutate(validRequests(random), random);
+    hostiles.push({ name: `mutated requests #${i}`, bytes, splits: splitPoints(bytes.length, random) });
   }
   return hostiles;
 }
@@ -584,9 +514,7 @@ interface HostileOutcome {
 async function runHostile(server: TestServer, hostile: Hostile): Promise<HostileOutcome> {
   const verdict = verdictOf(hostile.bytes, server.config);
   const client = await server.connect();
-  const cuts = [0, ...(hostile.splits ?? []), hostile.bytes.length];
-  for (let i = 1; i < cuts.length; i++) {
-    const piece = hostile.bytes.subarray(cuts[i - 1], cuts[i]);
+  for (const piece of piecesOf(hostile.bytes, hostile.splits ?? [])) {
     if (piece.length === 0) continue;
     // Once the server has closed on a fatal error, the rest of the stream has nowhere to go.
     if (client.endedByPeer || client.isClosed) break;
@@ -594,7 +522,7 @@ async function runHostile(server: TestServer, hostile: Hostile): Promise<Hostile
       if (verdict.error === undefined) throw error;
     });
     // A turn of the loop between pieces, so that they tend to reach the server as separate reads.
-    await new Promise((resolve) => setImmediate(resolve));
+    await setImmediate();
   }
   if (hostile.leave === 'reset') client.reset();
   else if (verdict.error === undefined) client.end();

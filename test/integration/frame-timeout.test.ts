@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { MessageType } from '../../src/protocol/frame.js';
 import { encodeClientRequest } from '../../src/protocol/messages.js';
-import { assertServerHeader, TestServer, type RawClient } from '../helpers/net.js';
+import { assertServerHeader, TestServer, type RawClient } from '../support/net.js';
 
 const FRAME_TIMEOUT_MS = 300;
 const REQUEST = encodeClientRequest('s');

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { describe, it } from 'node:test';
 import type { ServerConfig } from '../../src/server/config.js';
 import type { ServerEvent } from '../../src/server/events.js';
-import { TestServer, type RawClient } from '../helpers/net.js';
+import { TestServer, type RawClient } from '../support/net.js';
 
 /**
  * A fault of ours (a bug, not a peer's doing) while serving one connection, planted as an

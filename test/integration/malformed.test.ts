@@ -3,21 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { MessageType } from '../../src/protocol/frame.js';
 import { encodeClientRequest } from '../../src/protocol/messages.js';
-import { assertServerHeader, TestServer, type RawClient } from '../helpers/net.js';
-
-/** A frame with a raw header, its length prefix computed: for headers no encoder would write. */
-function rawFrame(header: string | Buffer, content: Buffer = Buffer.alloc(0)): Buffer {
-  const headerBytes = typeof header === 'string' ? Buffer.from(header, 'utf8') : header;
-  const prefix = Buffer.alloc(2);
-  prefix.writeUInt16BE(headerBytes.length);
-  return Buffer.concat([prefix, headerBytes, content]);
-}
-
-function prefixOnly(length: number): Buffer {
-  const prefix = Buffer.alloc(2);
-  prefix.writeUInt16BE(length);
-  return prefix;
-}
+import { lengthPrefix, rawFrame } from '../support/frames.js';
+import { assertServerHeader, TestServer, type RawClient } from '../support/net.js';
 
 const header = (fields: Record<string, unknown>): string => JSON.stringify(fields);
 const valid = { byteorder: 'little', 'content-type': 'binary/custom-client-binary-type', 'content-encoding': 'binary' };
@@ -35,8 +22,8 @@ interface Case {
 // Where a length alone is wrong, only the bytes up to it are sent: the limit must be checked as
 // soon as the length is known, not after waiting for bytes that will never come.
 const CASES: readonly Case[] = [
-  { name: 'header length over the limit (65535)', bytes: prefixOnly(0xffff), code: ErrorCode.headerTooLong, mentions: '65535' },
-  { name: 'header length one over the limit', bytes: prefixOnly(1025), code: ErrorCode.headerTooLong, mentions: '1025' },
+  { name: 'header length over the limit (65535)', bytes: lengthPrefix(0xffff), code: ErrorCode.headerTooLong, mentions: '65535' },
+  { name: 'header length one over the limit', bytes: lengthPrefix(1025), code: ErrorCode.headerTooLong, mentions: '1025' },
   { name: 'header that is not JSON', bytes: rawFrame('{not json}'), code: ErrorCode.headerJson },
   { name: 'header cut inside a JSON string', bytes: rawFrame('{"byteorder": "lit'), code: ErrorCode.headerJson },
   { name: 'header that is not UTF-8', bytes: rawFrame(Buffer.from([0x7b, 0xff, 0xfe, 0x7d])), code: ErrorCode.headerEncoding },

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { MessageType } from '../../src/protocol/frame.js';
 import { encodeClientRequest } from '../../src/protocol/messages.js';
-import { assertServerHeader, TestServer, type StatisticsAnswer } from '../helpers/net.js';
+import { assertServerHeader, TestServer, type StatisticsAnswer } from '../support/net.js';
 
 void describe('requests', () => {
   let server: TestServer;

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { MessageType } from '../../src/protocol/frame.js';
 import { encodeClientRequest } from '../../src/protocol/messages.js';
-import { assertChunk, TestServer, type RawClient, type ReceivedFrame } from '../helpers/net.js';
+import { assertChunk, TestServer, type RawClient, type ReceivedFrame } from '../support/net.js';
 
 /**
  * Frames are timed where they arrive, in a process shared with the server: a frame delivered

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { MessageType } from '../../src/protocol/frame.js';
-import { assertChunk, TestServer } from '../helpers/net.js';
+import { assertChunk, TestServer } from '../support/net.js';
 
 const CHUNKS = 6;
 

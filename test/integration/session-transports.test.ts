@@ -17,8 +17,9 @@ import { ServerStats } from '../../src/server/stats.js';
 import { TurnQueue } from '../../src/server/turns.js';
 import { TcpTransport } from '../../src/transport/tcp.js';
 import type { Transport } from '../../src/transport/transport.js';
-import { MemoryTransport } from '../helpers/memory-transport.js';
-import { DEFAULT_WAIT_MS, withTimeout } from '../helpers/net.js';
+import { MemoryTransport } from '../support/memory-transport.js';
+import { DEFAULT_WAIT_MS } from '../support/net.js';
+import { withTimeout } from '../support/wait.js';
 
 /**
  * The session's behaviour does not depend on what carries it: the same cases, the same

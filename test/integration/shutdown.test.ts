@@ -3,7 +3,8 @@ import { connect } from 'node:net';
 import { once } from 'node:events';
 import { after, describe, it } from 'node:test';
 import { MessageType } from '../../src/protocol/frame.js';
-import { assertServerHeader, TestServer, withTimeout } from '../helpers/net.js';
+import { assertServerHeader, TestServer } from '../support/net.js';
+import { withTimeout } from '../support/wait.js';
 
 void describe('shutdown', () => {
   let server: TestServer | undefined;

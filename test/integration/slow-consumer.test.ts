@@ -3,7 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { MessageType } from '../../src/protocol/frame.js';
-import { isAbout, TestServer, type RawClient } from '../helpers/net.js';
+import { isAbout, TestServer, type RawClient } from '../support/net.js';
 
 const SLOW_CLIENT_TIMEOUT_MS = 500;
 const MiB = 1024 * 1024;

@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
 import { MessageType } from '../../src/protocol/frame.js';
 import { encodeClientRequest } from '../../src/protocol/messages.js';
-import { assertServerHeader, TestServer, type StatisticsAnswer } from '../helpers/net.js';
+import { assertServerHeader, TestServer, type StatisticsAnswer } from '../support/net.js';
 
 const STATISTICS = /^Statistics: (\d+) symbols was delivered$/;
 

@@ -2,13 +2,16 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ClientEvent, Target } from '../../src/client/events.js';
 import { HINT, clientLine } from '../../src/output/client-lines.js';
+import { MODES } from '../../src/output/mode.js';
 import { ContentTooLongError } from '../../src/protocol/errors.js';
 import type { Frame, FrameHeader, MessageType } from '../../src/protocol/frame.js';
 import { encodeClientRequest } from '../../src/protocol/messages.js';
 
 const TARGET: Target = { host: 'localhost', port: 65432 };
 
-function frameEvent(content: string, sleepTime: number | undefined, messageType: MessageType = 'symbols'): ClientEvent {
+type EventOf<K extends ClientEvent['type']> = Extract<ClientEvent, { type: K }>;
+
+function frameEvent(content: string, sleepTime: number | undefined, messageType: MessageType = 'symbols'): EventOf<'frame'> {
   const body = Buffer.from(content, 'latin1');
   const header = {
     byteorder: 'little',
@@ -24,19 +27,54 @@ function frameEvent(content: string, sleepTime: number | undefined, messageType:
 const connReset = (): NodeJS.ErrnoException => Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET', errno: -104, syscall: 'read' });
 const connRefused = (): NodeJS.ErrnoException =>
   Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:65432'), { code: 'ECONNREFUSED', errno: -111, syscall: 'connect' });
+const statistics = (reported: number, counted: number): EventOf<'statistics'> => ({ type: 'statistics', reported, counted });
 
-const starting: ClientEvent = { type: 'starting', target: TARGET };
-const connected: ClientEvent = { type: 'connected', target: TARGET, local: "('127.0.0.1', 60174)", remote: "('127.0.0.1', 65432)" };
-const hint: ClientEvent = { type: 'hint' };
-const request: ClientEvent = { type: 'request', target: TARGET, request: Buffer.from('s'), frame: encodeClientRequest() };
-const statistics = (reported: number, counted: number): ClientEvent => ({ type: 'statistics', reported, counted });
-const peerClosed: ClientEvent = { type: 'peer-closed' };
-const closing: ClientEvent = { type: 'closing', target: TARGET };
-const protocolError: ClientEvent = { type: 'protocol-error', error: new ContentTooLongError(5_000_000, 1_048_576) };
-const connectionError: ClientEvent = { type: 'connection-error', error: connReset() };
-const connectFailed: ClientEvent = { type: 'connect-failed', target: TARGET, error: connRefused() };
-const serverError: ClientEvent = { type: 'server-error', reason: 'server full' };
-const shutdown: ClientEvent = { type: 'shutdown', reason: 'server stopping' };
+/** One example of every client event: a new event type fails to compile until it has one here. */
+const EXAMPLES: { readonly [K in ClientEvent['type']]: EventOf<K> } = {
+  starting: { type: 'starting', target: TARGET },
+  connected: { type: 'connected', target: TARGET, local: "('127.0.0.1', 60174)", remote: "('127.0.0.1', 65432)" },
+  hint: { type: 'hint' },
+  frame: frameEvent('td3kk', 3),
+  statistics: statistics(8, 6),
+  request: { type: 'request', target: TARGET, request: Buffer.from('s'), frame: encodeClientRequest() },
+  'server-error': { type: 'server-error', reason: 'server full' },
+  shutdown: { type: 'shutdown', reason: 'server stopping' },
+  'peer-closed': { type: 'peer-closed' },
+  'protocol-error': { type: 'protocol-error', error: new ContentTooLongError(5_000_000, 1_048_576) },
+  'connection-error': { type: 'connection-error', error: connReset() },
+  'connect-failed': { type: 'connect-failed', target: TARGET, error: connRefused() },
+  reconnecting: { type: 'reconnecting', target: TARGET, attempt: 2, attempts: 0, delayMs: 1300 },
+  'not-connected': { type: 'not-connected' },
+  closing: { type: 'closing', target: TARGET },
+};
+const EVENTS: readonly ClientEvent[] = Object.values(EXAMPLES);
+
+const {
+  starting,
+  connected,
+  hint,
+  request,
+  closing,
+  shutdown,
+  'server-error': serverError,
+  'peer-closed': peerClosed,
+  'protocol-error': protocolError,
+  'connection-error': connectionError,
+  'connect-failed': connectFailed,
+} = EXAMPLES;
+
+void describe('clientLine, every event in every mode', () => {
+  for (const mode of MODES) {
+    void it(`formats every event in ${mode} mode: nothing thrown, no empty line, no undefined or NaN`, () => {
+      for (const event of EVENTS) {
+        const line = clientLine(mode, event);
+        if (line === undefined) continue;
+        assert.notEqual(line, '', `${mode} ${event.type}`);
+        assert.doesNotMatch(line, /undefined|NaN|\[object /, `${mode} ${event.type}: ${line}`);
+      }
+    });
+  }
+});
 
 void describe('clientLine in user mode', () => {
   void it("prints the original's starting line and hint", () => {
@@ -164,22 +202,7 @@ void describe('clientLine in debug mode', () => {
 });
 
 void describe('clientLine in json mode', () => {
-  const all: readonly ClientEvent[] = [
-    starting,
-    connected,
-    frameEvent('td3kk', 3),
-    request,
-    statistics(8, 6),
-    peerClosed,
-    closing,
-    protocolError,
-    connectionError,
-    connectFailed,
-    serverError,
-    shutdown,
-  ];
-
-  for (const event of all) {
+  for (const event of EVENTS.filter((event) => event.type !== 'hint')) {
     void it(`prints ${event.type} as one line of JSON with event "${event.type}"`, () => {
       const line = clientLine('json', event);
       assert.ok(line !== undefined);

@@ -15,6 +15,7 @@ import {
   ProtocolError,
 } from '../../src/protocol/errors.js';
 import { CLIENT_HEADER_KEYS, SERVER_HEADER_KEYS, type Frame } from '../../src/protocol/frame.js';
+import { rawFrame } from '../support/frames.js';
 import { WIRE_FIXTURES, fixtureBytes, type WireFixture } from './wire-fixtures.js';
 
 const RUNS = 300;
@@ -58,14 +59,6 @@ function decodeAll(options: DecoderOptions, pieces: readonly Buffer[]): Frame[] 
   assert.equal(decoder.buffered, 0, 'no bytes left over after the last frame');
   assert.equal(decoder.midFrame, false, 'the stream ends on a frame boundary');
   return frames;
-}
-
-/** A frame around an arbitrary header text (or raw header bytes), built by hand. */
-function rawFrame(header: string | Buffer, content: Buffer = Buffer.alloc(0)): Buffer {
-  const headerBytes = typeof header === 'string' ? Buffer.from(header, 'utf8') : header;
-  const prefix = Buffer.alloc(2);
-  prefix.writeUInt16BE(headerBytes.length, 0);
-  return Buffer.concat([prefix, headerBytes, content]);
 }
 
 const VALID_SERVER_HEADER = {

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { listenFailedLine, serverLine, shutdownReason, type ListenFailure } from '../../src/output/server-lines.js';
 import { MODES } from '../../src/output/mode.js';
-import { HeaderJsonError } from '../../src/protocol/errors.js';
+import { listenFailedLine, serverLine, shutdownReason, type ListenFailure } from '../../src/output/server-lines.js';
+import { ErrorCode, HeaderJsonError, ProtocolError } from '../../src/protocol/errors.js';
 import type { FrameHeader } from '../../src/protocol/frame.js';
 import type { Peer, ServerEvent } from '../../src/server/events.js';
+import type { ProcessSnapshot, StatsSnapshot } from '../../src/server/snapshot.js';
 
 const PEER: Peer = { id: 1, host: '127.0.0.1', port: 60174, family: 'IPv4' };
 const PEER6: Peer = { id: 2, host: '::1', port: 60175, family: 'IPv6' };
@@ -14,13 +15,26 @@ const REQUEST_HEADER = {
   'content-encoding': 'binary',
   'content-length': 1,
 } as FrameHeader;
+const STATS: StatsSnapshot = {
+  clients: 2,
+  accepted: 5,
+  rejected: 1,
+  closed: 3,
+  chunks: 40,
+  symbols: 120,
+  statisticsAnswers: 4,
+  blocked: 1,
+  errors: { ERR_HEADER_JSON: 1, ERR_SERVER_FULL: 1 },
+  connectionErrors: { ECONNRESET: 1 },
+  internalErrors: 0,
+};
+const PROCESS: ProcessSnapshot = { rssBytes: 52_428_800, heapUsedBytes: 10_485_760, heapAfterGcBytes: 8_388_608, resources: { TCPSocketWrap: 3, Timeout: 1 } };
 
 const connReset = (): NodeJS.ErrnoException => Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET', errno: -104, syscall: 'read' });
 
-const listening: ServerEvent = { type: 'listening', host: 'localhost', port: 65432, family: 'IPv4' };
-const accepted: ServerEvent = { type: 'accepted', peer: PEER, clients: 1 };
-const scheduled: ServerEvent = { type: 'scheduled', peer: PEER, wait: { ms: 3000, seconds: 3 } };
-const chunk = (content: string, sleepTime: number, peer: Peer = PEER): ServerEvent => ({
+type EventOf<K extends ServerEvent['type']> = Extract<ServerEvent, { type: K }>;
+
+const chunk = (content: string, sleepTime: number, peer: Peer = PEER): EventOf<'chunk'> => ({
   type: 'chunk',
   peer,
   content: Buffer.from(content, 'latin1'),
@@ -28,24 +42,56 @@ const chunk = (content: string, sleepTime: number, peer: Peer = PEER): ServerEve
   frameBytes: 150,
   lateMs: 0.42,
 });
-const request: ServerEvent = { type: 'request', peer: PEER, header: REQUEST_HEADER, content: Buffer.from('s') };
-const statistics: ServerEvent = {
-  type: 'statistics',
-  peer: PEER,
-  count: 8,
-  content: Buffer.from('Statistics: 8 symbols was delivered'),
-  frameBytes: 181,
-};
-const peerClosed: ServerEvent = { type: 'peer-closed', peer: PEER };
-const closed: ServerEvent = {
-  type: 'closed',
-  peer: PEER,
-  summary: { durationMs: 12_345, chunks: 3, symbols: 8, bytesRead: 128, bytesWritten: 631 },
-};
-const protocolError: ServerEvent = { type: 'protocol-error', peer: PEER, error: new HeaderJsonError(new SyntaxError('bad')) };
-const connectionError: ServerEvent = { type: 'connection-error', peer: PEER, error: connReset() };
 
-const PEER_EVENTS: readonly ServerEvent[] = [accepted, scheduled, chunk('td3kk', 3), request, statistics, peerClosed, closed, protocolError, connectionError];
+/** One example of every server event: a new event type fails to compile until it has one here. */
+const EXAMPLES: { readonly [K in ServerEvent['type']]: EventOf<K> } = {
+  listening: { type: 'listening', host: 'localhost', port: 65432, family: 'IPv4' },
+  metrics: { type: 'metrics', host: '127.0.0.1', port: 9464 },
+  accepted: { type: 'accepted', peer: PEER, clients: 1 },
+  rejected: { type: 'rejected', peer: PEER, error: new ProtocolError(ErrorCode.serverFull, 'server full (10000 clients)') },
+  scheduled: { type: 'scheduled', peer: PEER, wait: { ms: 3000, seconds: 3 } },
+  chunk: chunk('td3kk', 3),
+  request: { type: 'request', peer: PEER, header: REQUEST_HEADER, content: Buffer.from('s') },
+  statistics: { type: 'statistics', peer: PEER, count: 8, content: Buffer.from('Statistics: 8 symbols was delivered'), frameBytes: 181 },
+  'protocol-error': { type: 'protocol-error', peer: PEER, error: new HeaderJsonError(new SyntaxError('bad')) },
+  blocked: { type: 'blocked', peer: PEER, queuedBytes: 65_536 },
+  unblocked: { type: 'unblocked', peer: PEER, blockedMs: 12.5 },
+  'peer-closed': { type: 'peer-closed', peer: PEER },
+  'connection-error': { type: 'connection-error', peer: PEER, error: connReset() },
+  'internal-error': { type: 'internal-error', peer: PEER, error: new TypeError('a fault of ours') },
+  closed: { type: 'closed', peer: PEER, summary: { durationMs: 12_345, chunks: 3, symbols: 8, bytesRead: 128, bytesWritten: 631 } },
+  shutdown: { type: 'shutdown', reason: 'server shutting down (SIGTERM)', signal: 'SIGTERM', clients: 2 },
+  'process-error': { type: 'process-error', error: new RangeError('nobody caught this'), recovered: true },
+  stats: { type: 'stats', stats: STATS, process: PROCESS },
+  stopped: { type: 'stopped', forced: 1, stats: STATS },
+};
+const EVENTS: readonly ServerEvent[] = Object.values(EXAMPLES);
+const PEER_EVENTS = EVENTS.filter((event) => 'peer' in event);
+
+const {
+  listening,
+  accepted,
+  scheduled,
+  request,
+  statistics,
+  closed,
+  'peer-closed': peerClosed,
+  'protocol-error': protocolError,
+  'connection-error': connectionError,
+} = EXAMPLES;
+
+void describe('serverLine, every event in every mode', () => {
+  for (const mode of MODES) {
+    void it(`formats every event in ${mode} mode: nothing thrown, no empty line, no undefined or NaN`, () => {
+      for (const event of EVENTS) {
+        const line = serverLine(mode, event);
+        if (line === undefined) continue;
+        assert.notEqual(line, '', `${mode} ${event.type}`);
+        assert.doesNotMatch(line, /undefined|NaN|\[object /, `${mode} ${event.type}: ${line}`);
+      }
+    });
+  }
+});
 
 void describe('serverLine in user mode', () => {
   void it("prints the original's listening line", () => {
@@ -158,9 +204,7 @@ void describe('serverLine in debug mode', () => {
 });
 
 void describe('serverLine in json mode', () => {
-  const all: readonly ServerEvent[] = [listening, ...PEER_EVENTS, { type: 'shutdown', reason: 'terminated', signal: 'SIGTERM', clients: 0 }];
-
-  for (const event of all) {
+  for (const event of EVENTS) {
     void it(`prints ${event.type} as one line of JSON with event "${event.type}"`, () => {
       const line = serverLine('json', event);
       assert.ok(line !== undefined);

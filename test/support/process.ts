@@ -8,13 +8,12 @@
  * each suite's `after()`) SIGKILLs whatever is still running.
  */
 import { spawn as spawnChild, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
+import { setTimeout as delay } from 'node:timers/promises';
 import { spawn as spawnPty, type IPty } from '@lydell/node-pty';
-
-/** The programs as shipped: the bundles in dist/bin/ (dist/test/helpers/ -> dist/bin/). */
-export const SERVER_BIN = fileURLToPath(new URL('../../bin/multi-socket-server.js', import.meta.url));
-export const CLIENT_BIN = fileURLToPath(new URL('../../bin/multi-socket-client.js', import.meta.url));
+import { CLIENT_BIN, SERVER_BIN } from './programs.js';
+import { withTimeout } from './wait.js';
 
 /** How long any single wait may take before the test fails; generous for a busy 2-core machine. */
 export const DEFAULT_TIMEOUT_MS = 8_000;
@@ -179,17 +178,11 @@ export abstract class Proc {
 
   /** Resolves with the exit; fails (and SIGKILLs the process) when the safety net trips. */
   async waitForExit(timeoutMs = DEFAULT_TIMEOUT_MS): Promise<Exit> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        this.kill('SIGKILL');
-        reject(new Error(`${this.name} did not exit within ${timeoutMs} ms\n${this.describe()}`));
-      }, timeoutMs);
-    });
     try {
-      return await Promise.race([this.exited, timeout]);
-    } finally {
-      clearTimeout(timer);
+      return await withTimeout(this.exited, timeoutMs, `${this.name} to exit`);
+    } catch (error) {
+      this.kill('SIGKILL');
+      throw new Error(`${(error as Error).message}\n${this.describe()}`, { cause: error });
     }
   }
 
@@ -245,22 +238,78 @@ export class ChildProc extends Proc {
   }
 }
 
+/**
+ * Runs the program in a pseudo-terminal under a shell that, once the program has ended, prints
+ * a marker with its exit status and keeps the terminal open until the marker has been read.
+ *
+ * Without it the end of the output could be lost. When the last process holding the terminal
+ * exits, the terminal hangs up, and libuv (which reads it for node-pty) takes a hang-up seen
+ * together with a read that did not fill its buffer as the end of the stream, without reading
+ * again. A terminal hands its output over in pieces (at most 4 KiB a read, and the last writes
+ * may still be on their way to the reading side when the writer has exited), so a program that
+ * printed and exited at once could have its last lines dropped: node-pty then reported the exit,
+ * the output ended without the line a test was waiting for (`closing connection`, `stopped`),
+ * and the wait failed with "the output ended", its stack through node-pty's Terminal.emit. A
+ * terminal keeps its output in order, so once the marker is read, everything the program printed
+ * has been; and the terminal cannot hang up before, because the shell still holds it.
+ *
+ * `trap : INT` keeps the shell alive through a Ctrl-C meant for the program (unlike an ignored
+ * signal, a caught one is not passed on to the program). The exit status is the shell's `$?`: a
+ * program killed by a signal shows as 128 + its number.
+ */
+const TERMINAL_SHELL = `mark=$1; shift; trap : INT; "$@"; printf '%s%s\\n' "$mark" "$?"; read -r _`;
+
 /** A process in a real pseudo-terminal: its stdin, stdout and stderr are the terminal. */
 export class PtyProc extends Proc {
   readonly pty: IPty;
+  /** The shell that runs the program (see TERMINAL_SHELL); it leads the terminal's process group. */
   readonly pid: number;
+  readonly #mark = `exit-mark-${randomUUID()}:`;
+  readonly #markLine = new RegExp(`${this.#mark}(\\d+)\\r?\\n`);
+  /** Output not yet passed on: it may be the start of the marker. */
+  #held = '';
 
   constructor(name: string, command: string, args: readonly string[]) {
     super(name);
-    this.pty = spawnPty(command, [...args], { name: 'xterm', cols: 200, rows: 50, cwd: process.cwd(), env: process.env });
-    this.pid = this.pty.pid;
-    this.pty.onData((data) => this.out.push(data));
-    this.pty.onExit(({ exitCode, signal }) => {
-      // node-pty can report the exit before the last output is read: a test that needs the
-      // last line has the program wait for the test before ending (see interactive-client).
-      this.settle({ code: exitCode, signal: signal === undefined || signal === 0 ? null : signalName(signal) });
-      this.out.end();
+    this.pty = spawnPty('/bin/sh', ['-c', TERMINAL_SHELL, 'sh', this.#mark, command, ...args], {
+      name: 'xterm',
+      cols: 200,
+      rows: 50,
+      cwd: process.cwd(),
+      env: process.env,
     });
+    this.pid = this.pty.pid;
+    this.pty.onData((data) => this.#onOutput(data));
+    // Without a marker: the shell itself was killed, and the output may be cut short.
+    this.pty.onExit(({ exitCode, signal }) => {
+      if (!this.running) return;
+      this.out.push(this.#held);
+      this.#finish({ code: exitCode, signal: signal === undefined || signal === 0 ? null : signalName(signal) });
+    });
+  }
+
+  #onOutput(data: string): void {
+    if (!this.running) return;
+    const text = this.#held + data;
+    const marker = this.#markLine.exec(text);
+    if (marker !== null) {
+      this.out.push(text.slice(0, marker.index));
+      this.#held = '';
+      this.#finish({ code: Number(marker[1]), signal: null });
+      // Lets the shell end.
+      this.pty.write('\n');
+      return;
+    }
+    const start = text.indexOf(this.#mark);
+    const keep = start !== -1 ? text.length - start : markPrefixAtEnd(text, this.#mark);
+    this.out.push(text.slice(0, text.length - keep));
+    this.#held = text.slice(text.length - keep);
+  }
+
+  #finish(exit: Exit): void {
+    if (!this.running) return;
+    this.settle(exit);
+    this.out.end();
   }
 
   /** Typed into the terminal: real key presses. */
@@ -268,14 +317,30 @@ export class PtyProc extends Proc {
     this.pty.write(data);
   }
 
-  /** Signals the process the terminal runs (for `sh -c`, the shell). */
+  /**
+   * Signals every process in the terminal: the shell, the program and the program's children
+   * share the shell's process group.
+   */
   kill(signal: NodeJS.Signals = 'SIGTERM'): void {
-    if (this.running) this.pty.kill(signal);
+    if (!this.running) return;
+    try {
+      process.kill(-this.pid, signal);
+    } catch {
+      // Gone already.
+    }
   }
 
   describe(): string {
-    return `--- ${this.name} (pid ${this.pid}) terminal ---\n${this.out.text}--- exit: ${JSON.stringify(this.exit ?? 'running')}`;
+    return `--- ${this.name} (pid ${this.pid}) terminal ---\n${this.out.text}${this.#held}--- exit: ${JSON.stringify(this.exit ?? 'running')}`;
   }
+}
+
+/** The length of the longest end of `text` that begins `mark`. */
+function markPrefixAtEnd(text: string, mark: string): number {
+  for (let length = Math.min(text.length, mark.length - 1); length > 0; length--) {
+    if (text.endsWith(mark.slice(0, length))) return length;
+  }
+  return 0;
 }
 
 function signalName(signal: number): NodeJS.Signals | null {
@@ -290,31 +355,31 @@ export async function killAll(): Promise<void> {
   const leftovers = [...live];
   for (const proc of leftovers) proc.kill('SIGKILL');
   // Bounded, and unref'd so that a process that will not die does not hold the test file open.
-  await Promise.all(leftovers.map((proc) => Promise.race([proc.exited, new Promise((resolve) => setTimeout(resolve, 2_000).unref())])));
+  await Promise.all(leftovers.map((proc) => Promise.race([proc.exited, delay(2_000, undefined, { ref: false })])));
 }
 
 /** Runs the built server with piped stdio (stdin `ignore` is /dev/null). */
-export function runServer(args: readonly string[], stdin: 'pipe' | 'ignore' = 'pipe'): ChildProc {
+export function spawnServer(args: readonly string[], stdin: 'pipe' | 'ignore' = 'pipe'): ChildProc {
   return new ChildProc('server', process.execPath, [SERVER_BIN, ...args], stdin);
 }
 
 /** Runs the built client with piped stdio (stdin `ignore` is /dev/null). */
-export function runClient(args: readonly string[], stdin: 'pipe' | 'ignore' = 'pipe'): ChildProc {
+export function spawnClient(args: readonly string[], stdin: 'pipe' | 'ignore' = 'pipe'): ChildProc {
   return new ChildProc('client', process.execPath, [CLIENT_BIN, ...args], stdin);
 }
 
 /** Runs the built client in a pseudo-terminal. */
-export function runClientInPty(args: readonly string[]): PtyProc {
+export function spawnClientInPty(args: readonly string[]): PtyProc {
   return new PtyProc('client (pty)', process.execPath, [CLIENT_BIN, ...args]);
 }
 
 /** Runs a shell command line, piped (`$NODE`, `$CLIENT` and `$SERVER` are set for it). */
-export function runShell(script: string, name = 'sh'): ChildProc {
+export function spawnShell(script: string, name = 'sh'): ChildProc {
   return new ChildProc(name, '/bin/sh', ['-c', withPrograms(script)]);
 }
 
 /** Runs a shell command line in a pseudo-terminal (`$NODE`, `$CLIENT` and `$SERVER` are set). */
-export function runShellInPty(script: string, name = 'sh (pty)'): PtyProc {
+export function spawnShellInPty(script: string, name = 'sh (pty)'): PtyProc {
   return new PtyProc(name, '/bin/sh', ['-c', withPrograms(script)]);
 }
 
@@ -327,7 +392,7 @@ export function quote(word: string): string {
   return `'${word.replaceAll("'", `'\\''`)}'`;
 }
 
-export interface StartedServer {
+export interface ListeningServer {
   readonly proc: ChildProc;
   readonly host: string;
   readonly port: number;
@@ -340,8 +405,8 @@ export interface StartedServer {
  * `listening on ('127.0.0.1', PORT)` line (the same line in user, debug and quiet modes; the
  * `listening` object in json mode).
  */
-export async function startServer(host = '127.0.0.1', mode = 'user', options: readonly string[] = FAST): Promise<StartedServer> {
-  const proc = runServer([host, '0', mode, ...options]);
+export async function spawnListeningServer(host = '127.0.0.1', mode = 'user', options: readonly string[] = FAST): Promise<ListeningServer> {
+  const proc = spawnServer([host, '0', mode, ...options]);
   let port: number;
   if (mode === 'json') {
     const { input } = await proc.waitForLine(/"event":"listening"/);

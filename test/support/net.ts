@@ -1,5 +1,6 @@
 /**
- * Shared helpers for tests that talk to the real server over real sockets.
+ * The real server in this process and bare protocol clients, for tests that talk to it over
+ * real sockets.
  *
  * Every wait here is driven by an event (a frame, a close, an event the server emitted) and
  * carries a timeout only as a safety net: when it fires, the test fails with a message saying
@@ -22,18 +23,10 @@ import {
   type FrameHeader,
 } from '../../src/protocol/frame.js';
 import { encodeClientRequest, messageTypeOf, parseStatistics } from '../../src/protocol/messages.js';
+import { withTimeout } from './wait.js';
 
 /** How long any single wait may take before the test is failed; generous for a loaded machine. */
 export const DEFAULT_WAIT_MS = 3_000;
-
-/** Rejects with `what` in the message if `promise` has not settled within `ms`. */
-export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 // ---- the server -------------------------------------------------------------------------------
 
