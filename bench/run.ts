@@ -8,6 +8,7 @@
  *   npm run bench -- scale --clients 100000 --workers 6
  *   npm run bench -- scale --target 127.0.0.1:65432     # any server speaking the protocol
  *   npm run bench -- isolation                           # one good client beside 100 non-readers
+ *   npm run bench -- scale --intruders 100 --no-bare     # then a hold beside 100 non-readers and 100 flooders
  *   npm run bench -- --smoke                             # a few hundred clients, a few seconds
  *   npm run bench -- faults --hostile 10000 --concurrency 300
  *   npm run bench -- faults --soak 600                   # 10 minutes, heap after GC and handles over time
@@ -47,6 +48,7 @@ const { values, positionals } = parseArgs({
     profile: { type: 'boolean', default: false },
     'no-bare': { type: 'boolean', default: false },
     'non-readers': { type: 'string' },
+    intruders: { type: 'string' },
     waves: { type: 'string' },
     hostile: { type: 'string' },
     concurrency: { type: 'string' },
@@ -94,10 +96,11 @@ for (const scenario of scenarios) {
         target,
         progress,
       };
-      const scale = await runScale(common);
+      const scale = await runScale({ ...common, intruders: Number(values.intruders ?? 0) });
       results.scale = scale;
       progress('');
       printScale(scale);
+      if ((scale.intruded?.answersWrong ?? 0) > 0) failures.push(`scale: ${scale.intruded?.answersWrong} wrong answers beside the intruders`);
       if (scale.answersWrong > 0 || scale.badChunks > 0) failures.push(`scale: ${scale.answersWrong} wrong answers, ${scale.badChunks} bad chunks`);
       if (scale.clientsHeld < scale.clientsWanted) failures.push(`scale: held ${scale.clientsHeld} of ${scale.clientsWanted} clients`);
       if (scale.ramp.length > 1) {
@@ -204,6 +207,18 @@ function printScale(r: ScaleResult, title?: string): void {
     ['statistics answers checked / wrong', `${r.answersChecked} / ${r.answersWrong}`],
     ['bad chunks, dropped, connect failures', `${r.badChunks}, ${r.dropped}, ${r.connectFailures}`],
   ]);
+  const beside = r.intruded;
+  if (beside !== undefined) {
+    table(`the same clients, then ${beside.seconds} s beside ${beside.intruders} clients that never read and ${beside.intruders} that flood requests, coming and going`, [
+      ['intruders opened', Object.entries(beside.intrudersTried).map(([kind, n]) => `${kind} ${n}`).join(', ')],
+      ['chunks per second', beside.chunksPerSecond.toFixed(0)],
+      ['lateness, server side', `${ms(beside.serverLatenessMs, '<= ')} (alone: ${ms(r.serverLatenessMs, '<= ')})`],
+      ['lateness, client side', `${ms(beside.clientLatenessMs)} (alone: ${ms(r.clientLatenessMs)})`],
+      ['statistics round trip', `${ms(beside.roundTripMs)} (${beside.roundTripMs.count} answers)`],
+      ['server CPU', beside.serverCpuPercent === undefined ? 'n/a' : `${beside.serverCpuPercent.toFixed(1)} % of one core`],
+      ['statistics answers checked / wrong', `${beside.answersChecked} / ${beside.answersWrong}`],
+    ]);
+  }
   for (const problem of r.problems) console.log(`  problem: ${problem}`);
 }
 

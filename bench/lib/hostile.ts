@@ -19,6 +19,8 @@ export const HOSTILE_KINDS = [
   'many-requests-then-close',
   'unknown-requests',
   'half-close',
+  'never-reads',
+  'request-flood',
 ] as const;
 export type HostileKind = (typeof HOSTILE_KINDS)[number];
 
@@ -106,6 +108,20 @@ export function runHostile(kind: HostileKind, target: HostileTarget, random: Ran
         case 'half-close':
           socket.end(request);
           break;
+        case 'never-reads':
+          // Connects and lets the server's chunks pile up unread, for the whole of its life.
+          socket.pause();
+          break;
+        case 'request-flood': {
+          // Statistics requests as fast as the socket takes them, answers read and dropped.
+          const batch = Buffer.concat(Array.from({ length: 512 }, () => request));
+          const flood = (): void => {
+            while (!socket.destroyed && socket.write(batch));
+          };
+          socket.on('drain', flood);
+          flood();
+          break;
+        }
       }
     });
   });

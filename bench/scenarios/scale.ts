@@ -1,10 +1,13 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { metricTotal, type Metrics } from '../../test/support/metrics.js';
 import { waitFor } from '../../test/support/wait.js';
 import { Tally } from '../lib/checking-client.js';
+import type { HostileKind } from '../lib/hostile.js';
+import type { HostileWave } from '../lib/hostile-worker.js';
 import type { LoadPlan, WorkerMessage, WorkerReport } from '../lib/load-worker.js';
 import { BARE_SERVER_BIN, histogramDelta, ServerProcess } from '../lib/server-process.js';
 
@@ -27,7 +30,27 @@ export interface ScaleOptions {
   readonly target: { host: string; port: number } | undefined;
   /** Load the bare yardstick server instead of ours (bench/lib/bare-server.ts). */
   readonly bare?: boolean;
+  /**
+   * With N, a second hold as long as the first follows it, in which N clients that never read
+   * and N that flood the server with requests come and go beside the checking clients.
+   */
+  readonly intruders?: number;
   readonly progress: (line: string) => void;
+}
+
+/** The checking clients' figures in the second hold, beside the intruders. */
+export interface IntrudedHold {
+  readonly intruders: number;
+  readonly seconds: number;
+  /** Intruding connections opened, by kind. */
+  readonly intrudersTried: Readonly<Record<string, number>>;
+  readonly chunksPerSecond: number;
+  readonly serverLatenessMs: { p50: number; p99: number; max: number } | undefined;
+  readonly clientLatenessMs: { p50: number; p99: number; max: number };
+  readonly roundTripMs: { p50: number; p99: number; max: number; count: number };
+  readonly serverCpuPercent: number | undefined;
+  readonly answersChecked: number;
+  readonly answersWrong: number;
 }
 
 export interface RampSample {
@@ -66,6 +89,7 @@ export interface ScaleResult {
   readonly connectFailures: number;
   readonly problems: readonly string[];
   readonly ramp: readonly RampSample[];
+  readonly intruded?: IntrudedHold;
 }
 
 /**
@@ -93,6 +117,7 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
   const connected = new Array<number>(processes).fill(0);
   const ramp = new Tally();
   const hold = new Tally();
+  const intruded = new Tally();
   const resets = new Array<number>(processes).fill(0);
   for (let i = 0; i < processes; i++) {
     const share = Math.floor(options.clients / processes) + (i < options.clients % processes ? 1 : 0);
@@ -111,7 +136,7 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
     worker.on('message', (report: WorkerReport) => {
       connected[i] = report.tally.connected;
       if (report.reason === 'reset') resets[i] = (resets[i] ?? 0) + 1;
-      [ramp, hold][report.window]?.add(report.tally);
+      [ramp, hold, intruded][report.window]?.add(report.tally);
     });
     worker.send({ type: 'start', plan } satisfies WorkerMessage);
     workers.push(worker);
@@ -156,10 +181,14 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
   const rss = server?.rssBytes();
   const clientsHeld = total();
   const lateProblems: string[] = [];
-  const resetDone = waitFor(() => resets.every((n) => n >= 2), { timeoutMs: 10_000, what: "every generator process's report of the hold" });
   for (const worker of workers) worker.send({ type: 'reset' } satisfies WorkerMessage);
+  const beside = options.intruders === undefined || options.intruders === 0 ? undefined : await holdBeside(options.intruders, target, server, after, options);
+  if (beside !== undefined) for (const worker of workers) worker.send({ type: 'reset' } satisfies WorkerMessage);
+  const windows = beside === undefined ? 2 : 3;
   // A process that never reports leaves its share out of the figures: said so, not fatal.
-  await resetDone.catch((error: Error) => lateProblems.push(error.message));
+  await waitFor(() => resets.every((n) => n >= windows), { timeoutMs: 10_000, what: "every generator process's report of the hold" }).catch((error: Error) =>
+    lateProblems.push(error.message),
+  );
 
   await Promise.all(
     workers.map(
@@ -207,8 +236,72 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
     badChunks: hold.counts.badChunks + ramp.counts.badChunks,
     dropped: hold.counts.dropped + ramp.counts.dropped,
     connectFailures: ramp.counts.connectFailures + hold.counts.connectFailures,
-    problems: [...lateProblems, ...ramp.problems, ...hold.problems].slice(0, 20),
+    problems: [...lateProblems, ...ramp.problems, ...hold.problems, ...intruded.problems].slice(0, 20),
     ramp: samples,
+    ...(beside === undefined
+      ? {}
+      : {
+          intruded: {
+            ...beside,
+            clientLatenessMs: { p50: round(intruded.lateness.percentile(0.5) / 1000), p99: round(intruded.lateness.percentile(0.99) / 1000), max: round(intruded.lateness.max / 1000) },
+            roundTripMs: {
+              p50: round(intruded.roundTrip.percentile(0.5) / 1000),
+              p99: round(intruded.roundTrip.percentile(0.99) / 1000),
+              max: round(intruded.roundTrip.max / 1000),
+              count: intruded.roundTrip.count,
+            },
+            answersChecked: intruded.counts.answersChecked,
+            answersWrong: intruded.counts.answersWrong,
+          },
+        }),
+  };
+}
+
+/** How long an intruder lives: several times over, then another takes its place. */
+const INTRUDER_LIFE_MS = 3_000;
+
+/**
+ * The second hold: as long as the first, while `count` clients that never read and `count`
+ * that flood the server with requests come and go (each lives a few seconds, then another
+ * takes its place), from a thread of their own so that the checking clients' loops stay theirs.
+ */
+async function holdBeside(
+  count: number,
+  target: { host: string; port: number },
+  server: ServerProcess | undefined,
+  before: Metrics | undefined,
+  options: ScaleOptions,
+): Promise<Omit<IntrudedHold, 'clientLatenessMs' | 'roundTripMs' | 'answersChecked' | 'answersWrong'>> {
+  const cpuBefore = server?.cpuSeconds();
+  const started = performance.now();
+  const kinds: readonly HostileKind[] = ['never-reads', 'request-flood'];
+  const intruders = new Worker(new URL('../lib/hostile-worker.js', import.meta.url), {
+    workerData: { target: { ...target, maxLifeMs: INTRUDER_LIFE_MS }, seed: 1, kinds },
+  });
+  // Enough for the whole hold at `2 * count` at a time; the thread is ended when the hold is over.
+  const wave: HostileWave = { count: Math.ceil((2 * count * options.holdSeconds * 1000) / INTRUDER_LIFE_MS) * 2, concurrency: 2 * count };
+  let tried: Record<string, number> = {};
+  intruders.on('message', (message: { done: boolean; tried?: Record<string, number> }) => {
+    if (message.tried !== undefined) tried = message.tried;
+  });
+  intruders.postMessage(wave);
+  while (performance.now() - started < options.holdSeconds * 1000) {
+    await delay(Math.max(0, Math.min(5000, options.holdSeconds * 1000 - (performance.now() - started))));
+    options.progress(`hold beside ${count} non-readers and ${count} flooders: ${Math.round((performance.now() - started) / 1000)}/${options.holdSeconds} s`);
+  }
+  const after = await metricsOf(server);
+  const cpuAfter = server?.cpuSeconds();
+  const seconds = (performance.now() - started) / 1000;
+  await intruders.terminate();
+  const chunks = before !== undefined && after !== undefined ? metricTotal(after, 'multi_socket_chunks_total') - metricTotal(before, 'multi_socket_chunks_total') : 0;
+  const late = after === undefined ? undefined : histogramDelta(before, after, 'multi_socket_chunk_lateness_seconds');
+  return {
+    intruders: count,
+    seconds: round(seconds),
+    intrudersTried: tried,
+    chunksPerSecond: round(chunks / seconds),
+    serverLatenessMs: late === undefined ? undefined : { p50: late.p50 * 1000, p99: late.p99 * 1000, max: late.max * 1000 },
+    serverCpuPercent: cpuBefore === undefined || cpuAfter === undefined ? undefined : round(((cpuAfter - cpuBefore) / seconds) * 100),
   };
 }
 

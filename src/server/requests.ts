@@ -9,7 +9,7 @@ import { guarded, type SessionCore } from './session-core.js';
  * packet gets the rest answered in its next shares, with reading paused meanwhile, so that its
  * flood costs others at most a share of the loop at a time.
  */
-const REQUESTS_PER_SHARE = 64;
+const REQUESTS_PER_SHARE = 16;
 const NO_BYTES = Buffer.alloc(0);
 
 /**
