@@ -17,6 +17,7 @@ export const ErrorCode = {
   frameTimeout: 'ERR_FRAME_TIMEOUT',
   slowConsumer: 'ERR_SLOW_CONSUMER',
   serverFull: 'ERR_SERVER_FULL',
+  proxyHeader: 'ERR_PROXY_HEADER',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -104,5 +105,17 @@ export class UnknownRequestError extends ProtocolError {
   override readonly name = 'UnknownRequestError';
   constructor(readonly request: Buffer) {
     super(ErrorCode.unknownRequest, `unknown request (only "s" is understood)`, { fatal: false });
+  }
+}
+
+/**
+ * A PROXY protocol header that is missing, malformed or over its limits. The spec asks for one
+ * response to all of them (abort the connection), so they share one code; the message names
+ * the problem, and never carries the peer's bytes unescaped.
+ */
+export class ProxyHeaderError extends ProtocolError {
+  override readonly name = 'ProxyHeaderError';
+  constructor(message: string) {
+    super(ErrorCode.proxyHeader, message);
   }
 }
