@@ -17,6 +17,8 @@ export const ErrorCode = {
   frameTimeout: 'ERR_FRAME_TIMEOUT',
   slowConsumer: 'ERR_SLOW_CONSUMER',
   serverFull: 'ERR_SERVER_FULL',
+  messageFraming: 'ERR_MESSAGE_FRAMING',
+  messageType: 'ERR_MESSAGE_TYPE',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -104,5 +106,33 @@ export class UnknownRequestError extends ProtocolError {
   override readonly name = 'UnknownRequestError';
   constructor(readonly request: Buffer) {
     super(ErrorCode.unknownRequest, `unknown request (only "s" is understood)`, { fatal: false });
+  }
+}
+
+/**
+ * A message of a transport that carries one frame per message (the web port's WebSocket) that
+ * is not exactly one frame: it ends inside it, or something follows it.
+ */
+export class MessageFramingError extends ProtocolError {
+  override readonly name = 'MessageFramingError';
+  constructor(
+    readonly length: number,
+    /** The frame's size, when the message got as far as saying it. */
+    readonly frameSize: number | undefined,
+  ) {
+    super(
+      ErrorCode.messageFraming,
+      frameSize === undefined || length < frameSize
+        ? `message of ${length} bytes ends inside its frame${frameSize === undefined ? '' : ` of ${frameSize} bytes`}`
+        : `message of ${length} bytes holds a frame of ${frameSize} bytes and more`,
+    );
+  }
+}
+
+/** A text message where binary frames are expected, or the other way round (the web port). */
+export class MessageTypeError extends ProtocolError {
+  override readonly name = 'MessageTypeError';
+  constructor(expected: 'binary' | 'text') {
+    super(ErrorCode.messageType, `${expected === 'binary' ? 'text' : 'binary'} message where ${expected} messages are expected`);
   }
 }

@@ -4,3 +4,4 @@ export * from './decoder.js';
 export * from './encoder.js';
 export * from './messages.js';
 export * from './defaults.js';
+export * from './text-form.js';
