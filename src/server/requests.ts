@@ -1,4 +1,4 @@
-import { FrameDecoder } from '../protocol/decoder.js';
+import { decodeWholeFrame, FrameDecoder, type DecoderOptions } from '../protocol/decoder.js';
 import { ErrorCode, ProtocolError, UnknownRequestError } from '../protocol/errors.js';
 import { CLIENT_HEADER_KEYS, MessageType, type Frame } from '../protocol/frame.js';
 import { encodeServerFrame, errorContent, isStatisticsRequest, statisticsText } from '../protocol/messages.js';
@@ -19,6 +19,7 @@ const NO_BYTES = Buffer.alloc(0);
  */
 export class RequestReader {
   readonly #core: SessionCore;
+  readonly #limits: DecoderOptions;
   readonly #decoder: FrameDecoder;
   #frameTimer: NodeJS.Timeout | undefined;
   /** Answers given in the current share. */
@@ -29,7 +30,8 @@ export class RequestReader {
   constructor(core: SessionCore) {
     this.#core = core;
     const { config } = core.context;
-    this.#decoder = new FrameDecoder({ maxHeaderLength: config.maxHeaderLength, maxContentLength: config.maxRequestLength, requiredKeys: CLIENT_HEADER_KEYS });
+    this.#limits = { maxHeaderLength: config.maxHeaderLength, maxContentLength: config.maxRequestLength, requiredKeys: CLIENT_HEADER_KEYS };
+    this.#decoder = new FrameDecoder(this.#limits);
   }
 
   /** Whether requests wait for a share of a turn: reading stays paused until they are answered. */
@@ -39,6 +41,24 @@ export class RequestReader {
 
   onData(data: Buffer): void {
     this.#feed(data);
+  }
+
+  /**
+   * One whole message (WebSocket): exactly one request frame, or the connection fails. A
+   * message is never part of a frame, so it needs no frame timer; while reading is paused the
+   * transport holds the messages that come.
+   */
+  onMessage(message: Buffer): void {
+    const core = this.#core;
+    core.transport.cork();
+    try {
+      this.#onFrame(decodeWholeFrame(message, this.#limits));
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw error;
+      core.fail(error);
+    } finally {
+      core.transport.uncork();
+    }
   }
 
   /** Goes on with the requests that waited: for a turn, or for the buffer to drain. */

@@ -125,6 +125,14 @@ export class Session implements SessionCore, TransportHandler, TurnTaker {
     guarded(this, Session.#data, this, data);
   }
 
+  onMessage(message: Buffer): void {
+    guarded(this, Session.#message, this, message);
+  }
+
+  onMalformed(error: ProtocolError): void {
+    guarded(this, Session.#malformed, this, error);
+  }
+
   onDrain(): void {
     guarded(this, Session.#drain, this, undefined);
   }
@@ -153,6 +161,14 @@ export class Session implements SessionCore, TransportHandler, TurnTaker {
 
   static #data(session: Session, data: Buffer): void {
     if (session.#phase === Phase.open) session.#requests.onData(data);
+  }
+
+  static #message(session: Session, message: Buffer): void {
+    if (session.#phase === Phase.open) session.#requests.onMessage(message);
+  }
+
+  static #malformed(session: Session, error: ProtocolError): void {
+    session.fail(error);
   }
 
   static #drain(session: Session): void {
