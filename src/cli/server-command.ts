@@ -1,4 +1,4 @@
-import { startServer, type CloseOptions } from '../server/server.js';
+import { startServer, type CloseOptions, type StartOptions } from '../server/server.js';
 import type { ServerEventSink } from '../server/events.js';
 import { MAX_CHUNK_LENGTH } from '../protocol/defaults.js';
 import { DEFAULT_SERVER_CONFIG as D, type ServerConfig } from '../server/config.js';
@@ -11,6 +11,8 @@ import { Printer } from '../output/printer.js';
 import { parseCommandLine, printHelpOrVersion, stringValue, type CommandLine } from './command-line.js';
 import { parseAlphabet, parseInteger, parseListenAddress, parseRange, parseSeconds } from './values.js';
 import { signalExitCode, type Command } from './run-cli.js';
+import { WEB_OPTIONS, WEB_USAGE, webConfigFrom } from './web-options.js';
+import { webPort } from '../web/web-port.js';
 
 const DAY_MS = 86_400_000;
 
@@ -47,6 +49,7 @@ options:
   --metrics [HOST:]PORT      serve Prometheus metrics at http://HOST:PORT/metrics: clients,
                              chunks, errors by code, chunk lateness, CPU, memory, handles
                              (HOST defaults to 127.0.0.1; PORT 0 picks a free one)
+${WEB_USAGE}
   --stats-interval SECONDS   print the counters (errors by code, clients, memory, handles)
                              this often; 0 for never; with --workers, each worker prints its
                              own (default: 0)
@@ -70,6 +73,7 @@ const OPTIONS = {
   'stats-interval': { type: 'string' },
   metrics: { type: 'string' },
   workers: { type: 'string' },
+  ...WEB_OPTIONS,
 } as const;
 
 /** argv to a validated configuration; every check happens here, once. */
@@ -110,14 +114,16 @@ export const serverCommand: Command = {
     if (line.help || line.version) return printHelpOrVersion(line, SERVER_USAGE);
     const config = serverConfigFrom(line);
     const workers = workersFrom(line);
+    const webConfig = webConfigFrom(line);
+    const web = webConfig === undefined ? undefined : webPort(webConfig, config);
     const printer = new Printer(1);
     const report: ServerEventSink = printer.sink(serverLine, line.mode);
     const reportCluster: ClusterEventSink = printer.sink(clusterLine, line.mode);
     try {
       if (workers === 1) {
-        return await serve(await startServer(config, report, { chunkEvents: showsChunkEvents(line.mode) }), report, { signals: STOP_SIGNALS });
+        return await serve(await startServer(config, report, { chunkEvents: showsChunkEvents(line.mode), web }), report, { signals: STOP_SIGNALS });
       }
-      if (isClusterWorker()) return await serveAsWorker(config, workers, report, showsChunkEvents(line.mode));
+      if (isClusterWorker()) return await serveAsWorker(config, workers, report, { chunkEvents: showsChunkEvents(line.mode), web });
       const running = await startCluster(config, workers, report, reportCluster);
       return await serve(running, report, {
         signals: STOP_SIGNALS,
@@ -146,12 +152,12 @@ interface StopSources {
 }
 
 /** One worker of `--workers N`: stops when the primary says so, and on a SIGTERM of its own. */
-async function serveAsWorker(config: ServerConfig, workers: number, report: ServerEventSink, chunkEvents: boolean): Promise<number> {
+async function serveAsWorker(config: ServerConfig, workers: number, report: ServerEventSink, options: StartOptions): Promise<number> {
   // Ctrl-C in a terminal signals the whole foreground process group, every worker with the
   // primary. The primary alone decides: it asks each worker to drain, once, and a second Ctrl-C
   // makes it kill them. Left to the default, SIGINT would kill every worker at once.
   process.on('SIGINT', () => undefined);
-  const worker = await startWorker(config, workers, report, { chunkEvents });
+  const worker = await startWorker(config, workers, report, options);
   // It could not listen: the primary reports why, once for the whole server.
   if (worker === undefined) return 1;
   const code = await serve(worker.server, report, {

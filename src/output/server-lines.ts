@@ -84,6 +84,8 @@ function quietLine(event: ServerEvent): string | undefined {
       return statsText(event.stats, event.process);
     case 'metrics':
       return `metrics on http://${event.host.includes(':') ? `[${event.host}]` : event.host}:${event.port}/metrics`;
+    case 'web':
+      return `web client on http://${event.host.includes(':') ? `[${event.host}]` : event.host}:${event.port}/`;
     case 'process-error':
       return `error: unexpected ${event.error.name}: ${event.error.message} (${event.recovered ? 'server carries on' : 'shutting down'})`;
     default:
@@ -100,6 +102,7 @@ function debugLine(event: ServerEvent): string {
     case 'stopped':
     case 'stats':
     case 'metrics':
+    case 'web':
       return `${time} ${quietLine(event) ?? ''}`;
     case 'process-error':
       return `${time} ${quietLine(event) ?? ''}\n${event.error.stack ?? ''}`;
@@ -152,6 +155,7 @@ function serverJson(event: ServerEvent): string {
     case 'stats':
       return jsonLine(event.type, { stats: event.stats, process: event.process });
     case 'metrics':
+    case 'web':
       return jsonLine(event.type, { host: event.host, port: event.port });
     case 'process-error':
       return jsonLine(event.type, { name: event.error.name, message: event.error.message, stack: event.error.stack, recovered: event.recovered });

@@ -106,6 +106,9 @@ class ClusterPrimary {
   #family = 'IPv4';
   /** The port workers are told to listen on: see #fork(). */
   #listenPort: number;
+  /** Where the workers serve the web port, once the first one does; and the port they are told to. */
+  #web: { host: string; port: number } | undefined;
+  #listenWebPort: number | undefined;
   /** When workers died while running, the oldest first, within the crash window. */
   readonly #deaths: number[] = [];
   #restarts = 0;
@@ -131,6 +134,7 @@ class ClusterPrimary {
       const port = this.#port;
       if (port === undefined) throw new Error('no worker reported its port');
       this.#report({ type: 'listening', host: config.host, port, family: this.#family });
+      if (this.#web !== undefined) this.#report({ type: 'web', ...this.#web });
       if (config.metrics !== undefined) {
         // Loaded only when asked for, as in server.ts: prom-client costs start-up time.
         const loaded = await import('./cluster-metrics.js');
@@ -175,8 +179,12 @@ class ClusterPrimary {
     // some worker holds it: once every worker has died, a new listen(0) would bind a new port. So
     // from then on workers ask for the port by number (a new key, free again by then, because
     // the old socket closed with its last worker).
-    if (this.#members.size === 0 && this.#port !== undefined) this.#listenPort = this.#port;
-    const worker = cluster.fork(workerEnv(slot, this.#listenPort));
+    // The same goes for the web port.
+    if (this.#members.size === 0 && this.#port !== undefined) {
+      this.#listenPort = this.#port;
+      this.#listenWebPort = this.#web?.port;
+    }
+    const worker = cluster.fork(workerEnv(slot, this.#listenPort, this.#listenWebPort));
     const member = new Member(worker, slot, replacement);
     this.#members.add(member);
     // Errors of the channel to a dying worker: its exit tells us what we need.
@@ -196,7 +204,12 @@ class ClusterPrimary {
           member.kill(`listened on port ${message.port}, not ${this.#port}`);
           return;
         }
+        if (this.#web !== undefined && message.web !== undefined && message.web.port !== this.#web.port) {
+          member.kill(`served the web port on ${message.web.port}, not ${this.#web.port}`);
+          return;
+        }
         this.#port = message.port;
+        this.#web ??= message.web;
         this.#family = message.family;
         member.listening = true;
         this.#reportCluster({ type: 'worker-listening', worker: member.slot, pid: member.pid, replacement: member.replacement });
