@@ -12,7 +12,8 @@ export function originAllowed(origin: string | undefined, host: string | undefin
   const normalized = normalizeOrigin(origin);
   if (normalized === undefined) return false;
   if (allowed.includes(normalized)) return true;
-  return host !== undefined && normalized.slice(normalized.indexOf('//') + 2) === normalizeHost(host);
+  const { protocol, host: originHost } = new URL(normalized);
+  return host !== undefined && originHost === normalizeHost(host, protocol);
 }
 
 /** `scheme://host[:port]` as browsers send it (lower case, no default port), or undefined if it is none. */
@@ -28,10 +29,10 @@ export function normalizeOrigin(text: string): string | undefined {
   }
 }
 
-/** A Host header as an origin's host part: lower case, without the default port. */
-function normalizeHost(host: string): string | undefined {
+/** A Host header as an origin's host part: lower case, without the default port of the origin's scheme. */
+function normalizeHost(host: string, protocol: string): string | undefined {
   try {
-    return new URL(`http://${host}`).host;
+    return new URL(`${protocol}//${host}`).host;
   } catch {
     return undefined;
   }
