@@ -29,6 +29,15 @@ void describe('benchmark smoke runs', () => {
     assert.match(stdout, /statistics answers checked \/ wrong\s+[1-9]\d* \/ 0/);
   });
 
+  void it('load generator over WebSocket: the web port beside TCP, every answer right on both', async () => {
+    const { code, stdout, stderr } = await run(BENCH, ['scale', '--transport', 'ws', '--smoke']);
+    assert.equal(code, 0, `${stdout}\n${stderr}`);
+    assert.match(stdout, /scale: 300 WebSocket clients/);
+    assert.equal(stdout.match(/clients held\s+300 /g)?.length, 2, stdout);
+    assert.equal(stdout.match(/statistics answers checked \/ wrong\s+[1-9]\d* \/ 0/g)?.length, 2, stdout);
+    assert.match(stdout, /CPU per chunk, WebSocket \/ TCP\s+\d/);
+  });
+
   void it('isolation: a reading client beside clients that never read, every answer right, every non-reader cut off', async () => {
     const { code, stdout, stderr } = await run(BENCH, ['isolation', '--smoke']);
     assert.equal(code, 0, `${stdout}\n${stderr}`);
