@@ -12,7 +12,6 @@ import { parseCommandLine, printHelpOrVersion, stringValue, type CommandLine } f
 import { parseAlphabet, parseInteger, parseListenAddress, parseRange, parseSeconds } from './values.js';
 import { signalExitCode, type Command } from './run-cli.js';
 import { WEB_OPTIONS, WEB_USAGE, webConfigFrom } from './web-options.js';
-import { webPort } from '../web/web-port.js';
 
 const DAY_MS = 86_400_000;
 
@@ -115,7 +114,8 @@ export const serverCommand: Command = {
     const config = serverConfigFrom(line);
     const workers = workersFrom(line);
     const webConfig = webConfigFrom(line);
-    const web = webConfig === undefined ? undefined : webPort(webConfig, config);
+    // Loaded only when asked for, as the metrics are: `ws` costs start-up time most runs do not need.
+    const web = webConfig === undefined ? undefined : (await import('../web/web-port.js')).webPort(webConfig, config);
     const printer = new Printer(1);
     const report: ServerEventSink = printer.sink(serverLine, line.mode);
     const reportCluster: ClusterEventSink = printer.sink(clusterLine, line.mode);
