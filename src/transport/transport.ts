@@ -29,9 +29,9 @@ export interface TransportHandler {
 }
 
 /**
- * One client connection as the server's session sees it, whatever carries it: a TCP socket
- * a TLS socket or a WebSocket. The session never learns which, so every transport
- * gets the same schedule, statistics, limits, backpressure and closing from the same code.
+ * One client connection as the server's session sees it, whatever carries it: a TCP socket,
+ * a TLS socket or a WebSocket. The session never learns which, so every transport gets the
+ * same schedule, statistics, limits, backpressure and closing from the same code.
  */
 export interface Transport {
   /** Where the peer is; a peer that is already gone still gets a printable address. */
