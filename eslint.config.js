@@ -11,14 +11,15 @@ const NODE_PREFIX = {
 /**
  * The folders of src/ in layers, each importing only from the layers below it: the protocol
  * (bytes on the wire, no I/O) at the bottom, then the transports, then the server and the client
- * (which know nothing of each other), then the output that formats their events, then the
- * command line, then the entry points. An import upwards or sideways is a lint error.
+ * (which know nothing of each other), then the output that formats their events and the web port
+ * that hands the server its WebSocket clients, then the command line, then the entry points. An
+ * import upwards or sideways is a lint error.
  */
 const LAYERS = [
   ['protocol'],
   ['transport'],
   ['server', 'client'],
-  ['output'],
+  ['output', 'web'],
   ['cli'],
   ['bin'],
 ];
@@ -80,6 +81,12 @@ export default tseslint.config(
         { selector: "CallExpression[callee.object.name='process'][callee.property.name='exit']", message: 'Only src/cli/run-cli.ts may call process.exit.' },
       ],
     },
+  },
+  {
+    // The browser client: plain JavaScript that the browser runs as it is, type-checked against
+    // the DOM by its own tsconfig (which is where its globals are known).
+    files: ['src/web/page/**/*.js'],
+    rules: { 'no-undef': 'off' },
   },
   {
     files: ['eslint.config.js', 'scripts/*.mjs'],

@@ -7,6 +7,7 @@
  *   npm run bench -- scale --clients 19000 --hold 60
  *   npm run bench -- scale --clients 100000 --workers 6
  *   npm run bench -- scale --target 127.0.0.1:65432     # any server speaking the protocol
+ *   npm run bench -- scale --transport ws --clients 10000  # WebSocket clients: beside TCP and a bare ws server
  *   npm run bench -- isolation                           # one good client beside 100 non-readers
  *   npm run bench -- scale --intruders 100 --no-bare     # then a hold beside 100 non-readers and 100 flooders
  *   npm run bench -- --smoke                             # a few hundred clients, a few seconds
@@ -56,6 +57,7 @@ const { values, positionals } = parseArgs({
     soak: { type: 'string', default: '0' },
     seed: { type: 'string', default: '1' },
     kinds: { type: 'string', default: HOSTILE_KINDS.join(',') },
+    transport: { type: 'string', default: 'tcp' },
   },
 });
 const unknown = positionals.filter((name) => !(SCENARIOS as readonly string[]).includes(name));
@@ -68,9 +70,14 @@ const progress = (line: string): void => {
   else process.stderr.write(`${line}\n`);
 };
 
+if (values.transport !== 'tcp' && values.transport !== 'ws') throw new Error(`--transport takes tcp or ws, not '${values.transport}'`);
+const transport = values.transport;
+
 const results: {
   scale?: ScaleResult;
   scaleBare?: ScaleResult;
+  scaleWs?: ScaleResult;
+  scaleBareWs?: ScaleResult;
   flood?: PumpResult;
   small?: PumpResult;
   startup?: StartupResult;
@@ -107,6 +114,11 @@ for (const scenario of scenarios) {
         const chart = resultPath('scale', 'svg');
         writeFileSync(chart, rampChart(scale.ramp));
         console.log(`chart: ${chart}`);
+      }
+      if (transport === 'ws') {
+        if (target !== undefined) throw new Error('--transport ws starts its own servers: it takes no --target');
+        await scaleOverWebSocket(common, scale);
+        break;
       }
       // The same load on a bare Node server, in the same run: the floor of this machine.
       if (target === undefined && !smoke && !values['no-bare'] && common.serverWorkers === 1) {
@@ -184,10 +196,46 @@ if (failures.length > 0) {
   process.exitCode = 1;
 }
 
+/**
+ * The same load as WebSocket clients of the web port, in the same run as the TCP one, and on a
+ * bare `ws` server: what the web port costs beside TCP, and what our session costs over the
+ * same library. Floors: every client held at a lateness p99 within 1.5x of TCP's, CPU per
+ * chunk within 1.5x of the bare ws server's.
+ */
+async function scaleOverWebSocket(common: Parameters<typeof runScale>[0], tcp: ScaleResult): Promise<void> {
+  const ws = await runScale({ ...common, transport: 'ws' });
+  results.scaleWs = ws;
+  progress('');
+  printScale(ws);
+  if (ws.answersWrong > 0 || ws.badChunks > 0 || ws.dropped > 0) failures.push(`scale over WebSocket: ${ws.answersWrong} wrong answers, ${ws.badChunks} bad chunks, ${ws.dropped} dropped`);
+  if (ws.clientsHeld < ws.clientsWanted) failures.push(`scale over WebSocket: held ${ws.clientsHeld} of ${ws.clientsWanted} clients`);
+  let bare: ScaleResult | undefined;
+  if (!smoke && !values['no-bare'] && common.serverWorkers === 1) {
+    bare = await runScale({ ...common, transport: 'ws', bare: true });
+    results.scaleBareWs = bare;
+    progress('');
+    printScale(bare, 'bare ws server (a setTimeout and one message per chunk, nothing else)');
+  }
+  const ratio = (a: number | undefined, b: number | undefined): number | undefined => (a === undefined || b === undefined || b === 0 ? undefined : a / b);
+  const x = (value: number | undefined): string => (value === undefined ? 'n/a' : `${value.toFixed(2)}x`);
+  const lateness = ratio(ws.serverLatenessMs?.p99, tcp.serverLatenessMs?.p99);
+  const clientLateness = ratio(ws.clientLatenessMs.p99, tcp.clientLatenessMs.p99);
+  const cpuVsBare = ratio(ws.serverCpuUsPerChunk, bare?.serverCpuUsPerChunk);
+  table('WebSocket against TCP and against a bare ws server', [
+    ['lateness p99, WebSocket / TCP', `${x(lateness)} on the server's clock, ${x(clientLateness)} on the clients'`],
+    ['CPU per chunk, WebSocket / TCP', x(ratio(ws.serverCpuUsPerChunk, tcp.serverCpuUsPerChunk))],
+    ['CPU per chunk, ours / bare ws', x(cpuVsBare)],
+    ['RSS per client', `WebSocket ${ws.rssPerClientKb?.toFixed(2) ?? '?'} KB, TCP ${tcp.rssPerClientKb?.toFixed(2) ?? '?'} KB, bare ws ${bare?.rssPerClientKb?.toFixed(2) ?? 'n/a'} KB`],
+  ]);
+  if (smoke) return;
+  if (lateness !== undefined && lateness > 1.5) failures.push(`scale over WebSocket: lateness p99 ${lateness.toFixed(2)}x TCP's (floor 1.5x)`);
+  if (cpuVsBare !== undefined && cpuVsBare > 1.5) failures.push(`scale over WebSocket: CPU per chunk ${cpuVsBare.toFixed(2)}x the bare ws server's (floor 1.5x)`);
+}
+
 function printScale(r: ScaleResult, title?: string): void {
   const ms = (v: { p50: number; p99: number; max: number } | undefined, maxPrefix = ''): string =>
     v === undefined ? 'n/a' : `p50 ${v.p50.toFixed(2)} / p99 ${v.p99.toFixed(2)} / max ${maxPrefix}${v.max.toFixed(2)} ms`;
-  table(title ?? `scale: ${r.clientsWanted} clients, ${r.serverWorkers} server process(es), ${r.serverMode} mode, hold ${r.holdSeconds} s`, [
+  table(title ?? `scale: ${r.clientsWanted} ${r.transport === 'ws' ? 'WebSocket ' : ''}clients, ${r.serverWorkers} server process(es), ${r.serverMode} mode, hold ${r.holdSeconds} s`, [
     ['clients held', `${r.clientsHeld} (generator: ${r.generatorProcesses} processes)`],
     ['chunks per second', r.chunksPerSecond.toFixed(0)],
     ['lateness, server side', ms(r.serverLatenessMs, '<= ')],

@@ -1,6 +1,7 @@
-import { connect, type Socket } from 'node:net';
+import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { FrameDecoder } from '../../src/protocol/decoder.js';
+import { WebSocket } from 'ws';
+import { decodeWholeFrame, FrameDecoder } from '../../src/protocol/decoder.js';
 import { ProtocolError } from '../../src/protocol/errors.js';
 import { MessageType, SERVER_HEADER_KEYS, STATISTICS_REQUEST, type Frame } from '../../src/protocol/frame.js';
 import { encodeClientRequest, messageTypeOf, parseStatistics } from '../../src/protocol/messages.js';
@@ -86,6 +87,25 @@ export interface TallyData {
 }
 
 const REQUEST = encodeClientRequest(STATISTICS_REQUEST);
+const SERVER_LIMITS = { maxHeaderLength: 1024, maxContentLength: 1 << 24, requiredKeys: SERVER_HEADER_KEYS };
+
+/** Where a checking client connects: the TCP port, or a WebSocket endpoint (the web port's `/ws`). */
+export interface Target {
+  readonly host: string;
+  readonly port: number;
+  readonly localAddress?: string;
+  /** `ws`: a WebSocket to ws://host:port/ws, where every message must be exactly one frame. */
+  readonly transport?: 'tcp' | 'ws';
+}
+
+/** What the client needs of its connection, whichever carries it. */
+interface Link {
+  write(data: Buffer): void;
+  pause(): void;
+  resume(): void;
+  end(): void;
+  destroy(): void;
+}
 
 /**
  * A full protocol client that trusts nothing: it decodes every frame, checks every chunk
@@ -93,11 +113,11 @@ const REQUEST = encodeClientRequest(STATISTICS_REQUEST);
  * own count (the protocol's invariant). Any difference is counted and described.
  */
 export class CheckingClient {
-  readonly #socket: Socket;
+  readonly #link: Link;
   readonly #tally: Tally;
   readonly #allowed: Uint8Array;
   readonly #rules: ChunkRules;
-  readonly #decoder = new FrameDecoder({ maxHeaderLength: 1024, maxContentLength: 1 << 24, requiredKeys: SERVER_HEADER_KEYS });
+  readonly #decoder = new FrameDecoder(SERVER_LIMITS);
   /** Send times of requests not answered yet, oldest first. */
   readonly #pending: number[] = [];
   #counted = 0;
@@ -110,67 +130,94 @@ export class CheckingClient {
   #open = false;
   readonly closed: Promise<void>;
 
-  constructor(target: { host: string; port: number; localAddress?: string }, rules: ChunkRules, tally: Tally) {
+  constructor(target: Target, rules: ChunkRules, tally: Tally) {
     this.#tally = tally;
     this.#rules = rules;
     this.#allowed = new Uint8Array(256);
     for (const byte of Buffer.from(rules.alphabet, 'latin1')) this.#allowed[byte] = 1;
-    this.#socket = connect({ host: target.host, port: target.port, ...(target.localAddress === undefined ? {} : { localAddress: target.localAddress }) });
-    this.#socket.setNoDelay(true);
-    this.closed = new Promise((resolve) => this.#socket.once('close', () => resolve()));
-    this.#socket.on('connect', () => {
-      this.#open = true;
-      this.#lastArrival = performance.now();
-      tally.connected++;
-    });
-    this.#socket.on('data', (data: Buffer) => {
-      try {
-        this.#decoder.push(data, this.#onFrame);
-      } catch (error) {
-        if (!(error instanceof ProtocolError)) throw error;
-        tally.counts.protocolErrors++;
-        tally.note(`protocol error from server: ${error.code} ${error.message}`);
-        this.#socket.destroy();
-      }
-    });
-    this.#socket.on('error', (error: NodeJS.ErrnoException) => {
-      if (this.#closing) return;
-      if (!this.#open) {
-        tally.counts.connectFailures++;
-        tally.note(`connect failed: ${error.code ?? error.message}`);
-      }
-    });
-    this.#socket.on('close', () => {
-      if (this.#open && !this.#closing) {
-        this.dropped = true;
-        tally.counts.dropped++;
-        tally.note('connection dropped by the server');
-      }
-      if (this.#open) tally.connected--;
-      this.#open = false;
-    });
+    let closed: () => void = () => undefined;
+    this.closed = new Promise((resolve) => (closed = resolve));
+    const local = target.localAddress === undefined ? {} : { localAddress: target.localAddress };
+    if (target.transport === 'ws') {
+      const ws = new WebSocket(`ws://${target.host}:${target.port}/ws`, { perMessageDeflate: false, ...local });
+      ws.on('open', () => this.#opened());
+      ws.on('message', (data: Buffer) => this.#received(data, true));
+      ws.on('error', (error: NodeJS.ErrnoException) => this.#failed(error));
+      ws.on('close', () => {
+        this.#ended();
+        closed();
+      });
+      this.#link = { write: (data) => ws.send(data), pause: () => ws.pause(), resume: () => ws.resume(), end: () => ws.close(1000), destroy: () => ws.terminate() };
+    } else {
+      const socket = connect({ host: target.host, port: target.port, ...local });
+      socket.setNoDelay(true);
+      socket.on('connect', () => this.#opened());
+      socket.on('data', (data: Buffer) => this.#received(data, false));
+      socket.on('error', (error: NodeJS.ErrnoException) => this.#failed(error));
+      socket.on('close', () => {
+        this.#ended();
+        closed();
+      });
+      this.#link = { write: (data) => socket.write(data), pause: () => socket.pause(), resume: () => socket.resume(), end: () => socket.end(), destroy: () => socket.destroy() };
+    }
+  }
+
+  #opened(): void {
+    this.#open = true;
+    this.#lastArrival = performance.now();
+    this.#tally.connected++;
+  }
+
+  /** Bytes of the stream, or one whole WebSocket message, which must be exactly one frame. */
+  #received(data: Buffer, message: boolean): void {
+    try {
+      if (message) this.#onFrame(decodeWholeFrame(data, SERVER_LIMITS));
+      else this.#decoder.push(data, this.#onFrame);
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw error;
+      this.#tally.counts.protocolErrors++;
+      this.#tally.note(`protocol error from server: ${error.code} ${error.message}`);
+      this.#link.destroy();
+    }
+  }
+
+  #failed(error: NodeJS.ErrnoException): void {
+    if (this.#closing || this.#open) return;
+    this.#tally.counts.connectFailures++;
+    this.#tally.note(`connect failed: ${error.code ?? error.message}`);
+  }
+
+  #ended(): void {
+    const tally = this.#tally;
+    if (this.#open && !this.#closing) {
+      this.dropped = true;
+      tally.counts.dropped++;
+      tally.note('connection dropped by the server');
+    }
+    if (this.#open) tally.connected--;
+    this.#open = false;
   }
 
   /** Asks for statistics; the answer is checked when it comes. */
   requestStatistics(): void {
     if (!this.#open) return;
     this.#pending.push(performance.now());
-    this.#socket.write(REQUEST);
+    this.#link.write(REQUEST);
   }
 
   /** Stops reading, as a slow consumer would (the kernel buffers fill, then the server's). */
   pause(): void {
-    this.#socket.pause();
+    this.#link.pause();
   }
 
   resume(): void {
-    this.#socket.resume();
+    this.#link.resume();
   }
 
   close(): Promise<void> {
     this.#closing = true;
-    this.#socket.end();
-    setTimeout(() => this.#socket.destroy(), 2000).unref();
+    this.#link.end();
+    setTimeout(() => this.#link.destroy(), 2000).unref();
     return this.closed;
   }
 

@@ -6,6 +6,7 @@ import { SERVER_BIN } from '../../test/support/programs.js';
 import { waitFor } from '../../test/support/wait.js';
 
 export const BARE_SERVER_BIN = fileURLToPath(new URL('./bare-server.js', import.meta.url));
+export const BARE_WS_SERVER_BIN = fileURLToPath(new URL('./bare-ws-server.js', import.meta.url));
 const CLOCK_TICKS_PER_SECOND = 100;
 const PAGE_KB = 4;
 
@@ -23,6 +24,8 @@ export class ServerProcess {
   readonly child: ChildProcess;
   readonly exited: Promise<Exit>;
   port = 0;
+  /** The web port, for a server started with `--web`. */
+  webPort: number | undefined;
   metricsUrl: string | undefined;
   stdoutLines = 0;
   stdoutBytes = 0;
@@ -43,7 +46,7 @@ export class ServerProcess {
   }
 
   /** Starts `node [nodeArgs] server host 0 mode [args]` and waits for its listening line. */
-  static async start(options: { bin?: string; host?: string; mode?: string; args?: readonly string[]; nodeArgs?: readonly string[]; metrics?: boolean }): Promise<ServerProcess> {
+  static async start(options: { bin?: string; host?: string; mode?: string; args?: readonly string[]; nodeArgs?: readonly string[]; metrics?: boolean; web?: boolean }): Promise<ServerProcess> {
     const args = [
       ...(options.nodeArgs ?? []),
       options.bin ?? SERVER_BIN,
@@ -51,10 +54,11 @@ export class ServerProcess {
       '0',
       options.mode ?? 'quiet',
       ...(options.metrics === false ? [] : ['--metrics', '127.0.0.1:0']),
+      ...(options.web === true ? ['--web', '127.0.0.1:0'] : []),
       ...(options.args ?? []),
     ];
     const server = new ServerProcess(spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
-    await server.#ready(options.metrics !== false);
+    await server.#ready(options.metrics !== false, options.web === true);
     return server;
   }
 
@@ -62,13 +66,15 @@ export class ServerProcess {
     return this.child.pid ?? 0;
   }
 
-  /** Waits for the first lines to name the port (and the metrics address); the output is counted, not watched. */
-  async #ready(withMetrics: boolean): Promise<void> {
+  /** Waits for the first lines to name the port (and the metrics and web addresses); the output is counted, not watched. */
+  async #ready(withMetrics: boolean, withWeb: boolean): Promise<void> {
     const ready = (): boolean => {
       const port = /listening on \('[^']*', (\d+)\)|"event":"listening".*?"port":(\d+)/.exec(this.#firstLines);
       const metrics = /metrics on (http:\/\/\S+)|"event":"metrics".*?"port":(\d+)/.exec(this.#firstLines);
-      if (port === null || (withMetrics && metrics === null)) return false;
+      const web = /web client on http:\/\/\S+:(\d+)\/|"event":"web".*?"port":(\d+)/.exec(this.#firstLines);
+      if (port === null || (withMetrics && metrics === null) || (withWeb && web === null)) return false;
       this.port = Number(port[1] ?? port[2]);
+      if (web !== null) this.webPort = Number(web[1] ?? web[2]);
       if (metrics !== null) this.metricsUrl = metrics[1] ?? `http://127.0.0.1:${metrics[2] ?? ''}/metrics`;
       return true;
     };

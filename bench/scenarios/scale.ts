@@ -9,7 +9,7 @@ import { Tally } from '../lib/checking-client.js';
 import type { HostileKind } from '../lib/hostile.js';
 import type { HostileWave } from '../lib/hostile-worker.js';
 import type { LoadPlan, WorkerMessage, WorkerReport } from '../lib/load-worker.js';
-import { BARE_SERVER_BIN, histogramDelta, ServerProcess } from '../lib/server-process.js';
+import { BARE_SERVER_BIN, BARE_WS_SERVER_BIN, histogramDelta, ServerProcess } from '../lib/server-process.js';
 
 const WORKER = fileURLToPath(new URL('../lib/load-worker.js', import.meta.url));
 /** Sockets one generator process holds at most: under `ulimit -n` 20,000 with room to spare. */
@@ -28,13 +28,15 @@ export interface ScaleOptions {
   readonly serverNodeArgs: readonly string[];
   /** An external server to load instead of starting ours (then no server-side figures). */
   readonly target: { host: string; port: number } | undefined;
-  /** Load the bare yardstick server instead of ours (bench/lib/bare-server.ts). */
+  /** Load the bare yardstick server instead of ours (bench/lib/bare-server.ts, or bare-ws-server.ts over WebSocket). */
   readonly bare?: boolean;
   /**
    * With N, a second hold as long as the first follows it, in which N clients that never read
    * and N that flood the server with requests come and go beside the checking clients.
    */
   readonly intruders?: number;
+  /** `ws`: the clients are WebSocket clients of the web port's `/ws` (default: TCP). */
+  readonly transport?: 'tcp' | 'ws';
   readonly progress: (line: string) => void;
 }
 
@@ -62,6 +64,7 @@ export interface RampSample {
 }
 
 export interface ScaleResult {
+  readonly transport: 'tcp' | 'ws';
   readonly clientsWanted: number;
   readonly clientsHeld: number;
   readonly holdSeconds: number;
@@ -98,17 +101,19 @@ export interface ScaleResult {
  * difference between two scrapes), CPU from /proc, memory above its idle baseline.
  */
 export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
+  const transport = options.transport ?? 'tcp';
   const server =
     options.target === undefined
       ? options.bare === true
-        ? await ServerProcess.start({ bin: BARE_SERVER_BIN, metrics: false })
+        ? await ServerProcess.start({ bin: transport === 'ws' ? BARE_WS_SERVER_BIN : BARE_SERVER_BIN, metrics: false })
         : await ServerProcess.start({
             mode: options.serverMode,
             nodeArgs: options.serverNodeArgs,
+            web: transport === 'ws',
             args: ['--max-clients', String(options.clients + 1000), ...(options.serverWorkers > 1 ? ['--workers', String(options.serverWorkers)] : [])],
           })
       : undefined;
-  const target = options.target ?? { host: '127.0.0.1', port: server?.port ?? 0 };
+  const target = options.target ?? { host: '127.0.0.1', port: server?.webPort ?? server?.port ?? 0 };
   await delay(1000);
   const idleRss = server?.rssBytes();
 
@@ -131,6 +136,7 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
       // The bare yardstick reads no requests.
       statisticsRate: options.bare === true ? 0 : options.statisticsRate,
       rules: { alphabet: DEFAULT_ALPHABET, minChars: 1, maxChars: 5 },
+      transport,
     };
     const worker = fork(WORKER, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     worker.on('message', (report: WorkerReport) => {
@@ -208,6 +214,7 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
   const late = after === undefined ? undefined : histogramDelta(before, after, 'multi_socket_chunk_lateness_seconds');
   const cpu = cpuBefore !== undefined && cpuAfter !== undefined ? cpuAfter - cpuBefore : undefined;
   return {
+    transport,
     clientsWanted: options.clients,
     clientsHeld,
     holdSeconds: round(heldSeconds),

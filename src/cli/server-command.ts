@@ -1,4 +1,4 @@
-import { startServer, type CloseOptions } from '../server/server.js';
+import { startServer, type CloseOptions, type StartOptions } from '../server/server.js';
 import type { ServerEvent, ServerEventSink } from '../server/events.js';
 import { MAX_CHUNK_LENGTH } from '../protocol/defaults.js';
 import { BYTE_ORDER } from '../protocol/frame.js';
@@ -6,6 +6,7 @@ import { encodeClientRequest } from '../protocol/messages.js';
 import { DEFAULT_SERVER_CONFIG as D, type ServerConfig } from '../server/config.js';
 import { MAX_WORKERS, startCluster, type ClusterEventSink } from '../server/cluster.js';
 import { isClusterWorker, startWorker } from '../server/cluster-worker.js';
+import { ListenError } from '../server/listen-error.js';
 import { clusterLine } from '../output/cluster-lines.js';
 import { listenFailedLine, serverLine, showsChunkEvents, shutdownReason, type ListenFailure } from '../output/server-lines.js';
 import { DEFAULT_MODE, type Mode } from '../output/mode.js';
@@ -13,6 +14,7 @@ import { Printer } from '../output/printer.js';
 import { parseCommandLine, printHelpOrVersion, stringValue, type CommandLine } from './command-line.js';
 import { MAX_INTERVAL_SECONDS, parseAlphabet, parseInteger, parseListenAddress, parseRange, parseSeconds } from './values.js';
 import { signalExitCode, type Command } from './run-cli.js';
+import { WEB_OPTIONS, WEB_USAGE, webConfigFrom } from './web-options.js';
 
 /**
  * The smallest `--max-header` that lets a real client in: the header of the statistics request
@@ -59,6 +61,7 @@ options:
   --metrics [HOST:]PORT      serve Prometheus metrics at http://HOST:PORT/metrics: clients,
                              chunks, errors by code, chunk lateness, CPU, memory, handles
                              (HOST defaults to 127.0.0.1; PORT 0 picks a free one)
+${WEB_USAGE}
   --stats-interval SECONDS   print the counters (errors by code, clients, memory, handles)
                              this often; 0 for never; with --workers, each worker prints its
                              own (default: 0)
@@ -82,6 +85,7 @@ const OPTIONS = {
   'stats-interval': { type: 'string' },
   metrics: { type: 'string' },
   workers: { type: 'string' },
+  ...WEB_OPTIONS,
 } as const;
 
 /** argv to a validated configuration; every check happens here, once. */
@@ -126,26 +130,31 @@ export const serverCommand: Command = {
     if (line.help || line.version) return printHelpOrVersion(line, SERVER_USAGE);
     const config = serverConfigFrom(line);
     const workers = workersFrom(line);
+    const webConfig = webConfigFrom(line);
+    // Loaded only when asked for, as the metrics are: `ws` costs start-up time most runs do not need.
+    const web = webConfig === undefined ? undefined : (await import('../web/web-port.js')).webPort(webConfig, config);
     const printer = new Printer(1);
     const report: ServerEventSink = printer.sink(serverLine, line.mode);
     const reportCluster: ClusterEventSink = printer.sink(clusterLine, line.mode);
-    const chunkEvents = showsChunkEvents(line.mode);
     try {
-      if (workers > 1 && isClusterWorker()) return await serveAsWorker(config, workers, report, chunkEvents);
-      const start = new StartWatch(config, report);
+      const options: StartOptions = { chunkEvents: showsChunkEvents(line.mode), web };
+      if (workers > 1 && isClusterWorker()) return await serveAsWorker(config, workers, report, options);
+      const start = new StartWatch(report);
       try {
         if (workers === 1) {
-          const server = await startServer(config, start.sink, { chunkEvents });
+          const server = await startServer(config, start.sink, options);
+          start.started();
           return await serve(server, report, { signals: STOP_SIGNALS });
         }
         const running = await startCluster(config, workers, start.sink, reportCluster);
+        start.started();
         return await serve(running, report, {
           signals: STOP_SIGNALS,
           requests: (stop) => void running.failed.then(() => stop(1, { reason: shutdownReason('workers keep dying') })),
         });
       } catch (error) {
-        if (start.started) throw error;
-        return reportFailedStart(line.mode, start.failure(error), printer);
+        if (!(error instanceof ListenError)) throw error;
+        return reportFailedStart(line.mode, { type: 'listen-failed', listener: error.listener, host: error.host, port: error.port, error: systemError(error.cause) }, printer);
       }
     } finally {
       await printer.drain();
@@ -154,43 +163,25 @@ export const serverCommand: Command = {
 };
 
 /**
- * Follows a start. Nothing is printed until every listener is open, the metrics one included:
- * a script that waits for `listening on` then finds the whole server up, and a metrics port
- * that cannot be had fails the start before that line. A start that fails is named by its
- * listener: the clients' one if it never listened, else the metrics one.
+ * Holds the server's lines until every listener is open, the web and metrics ones included: a
+ * script that waits for `listening on` then finds the whole server up, and a port that cannot
+ * be had fails the start before that line.
  */
 class StartWatch {
-  /** The events so far, until every listener is open. */
   #held: ServerEvent[] | undefined = [];
-  #listened = false;
 
-  constructor(
-    readonly config: ServerConfig,
-    readonly report: ServerEventSink,
-  ) {}
-
-  get started(): boolean {
-    return this.#held === undefined;
-  }
+  constructor(readonly report: ServerEventSink) {}
 
   readonly sink: ServerEventSink = (event) => {
-    if (this.#held === undefined) {
-      this.report(event);
-      return;
-    }
-    this.#held.push(event);
-    if (event.type === 'listening') this.#listened = true;
-    if (event.type === (this.config.metrics === undefined ? 'listening' : 'metrics')) {
-      const held = this.#held;
-      this.#held = undefined;
-      for (const each of held) this.report(each);
-    }
+    if (this.#held === undefined) this.report(event);
+    else this.#held.push(event);
   };
 
-  failure(error: unknown): ListenFailure {
-    const { metrics, host, port } = this.config;
-    const where = this.#listened && metrics !== undefined ? { listener: 'metrics' as const, ...metrics } : { listener: 'server' as const, host, port };
-    return { type: 'listen-failed', ...where, error: systemError(error) };
+  /** Every listener is open: out with what was held, and everything from now on. */
+  started(): void {
+    const held = this.#held ?? [];
+    this.#held = undefined;
+    for (const event of held) this.report(event);
   }
 }
 
@@ -229,12 +220,12 @@ interface StopSources {
 }
 
 /** One worker of `--workers N`: stops when the primary says so, and on a SIGTERM of its own. */
-async function serveAsWorker(config: ServerConfig, workers: number, report: ServerEventSink, chunkEvents: boolean): Promise<number> {
+async function serveAsWorker(config: ServerConfig, workers: number, report: ServerEventSink, options: StartOptions): Promise<number> {
   // Ctrl-C in a terminal signals the whole foreground process group, every worker with the
   // primary. The primary alone decides: it asks each worker to drain, once, and a second Ctrl-C
   // makes it kill them. Left to the default, SIGINT would kill every worker at once.
   process.on('SIGINT', () => undefined);
-  const worker = await startWorker(config, workers, report, { chunkEvents });
+  const worker = await startWorker(config, workers, report, options);
   // It could not listen: the primary reports why, once for the whole server.
   if (worker === undefined) return 1;
   const code = await serve(worker.server, report, {

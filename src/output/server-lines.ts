@@ -1,4 +1,5 @@
 import type { Peer, ServerEvent } from '../server/events.js';
+import type { ListenerName } from '../server/listen-error.js';
 import type { ProcessSnapshot, StatsSnapshot } from '../server/snapshot.js';
 import { jsonLine, jsonText } from './json-line.js';
 import type { Mode } from './mode.js';
@@ -86,6 +87,8 @@ function quietLine(event: ServerEvent): string | undefined {
       return statsText(event.stats, event.process);
     case 'metrics':
       return `metrics on ${metricsUrl(event.host, event.port)}`;
+    case 'web':
+      return `web client on ${webUrl(event.host, event.port)}`;
     case 'process-error':
       return `error: unexpected ${event.error.name}: ${event.error.message} (${event.recovered ? 'server carries on' : 'shutting down'})`;
     default:
@@ -102,6 +105,7 @@ function debugLine(event: ServerEvent): string {
     case 'stopped':
     case 'stats':
     case 'metrics':
+    case 'web':
       return `${time} ${quietLine(event) ?? ''}`;
     case 'process-error':
       return `${time} ${quietLine(event) ?? ''}\n${event.error.stack ?? ''}`;
@@ -158,6 +162,7 @@ function serverJson(event: ServerEvent): string {
     case 'stats':
       return jsonLine(event.type, { stats: snakeCaseKeys(event.stats), process: snakeCaseKeys(event.process) });
     case 'metrics':
+    case 'web':
       return jsonLine(event.type, { host: event.host, port: event.port });
     case 'process-error':
       return jsonLine(event.type, { name: event.error.name, message: event.error.message, stack: event.error.stack, recovered: event.recovered });
@@ -221,7 +226,15 @@ function plural(count: number, noun: string): string {
 }
 
 function metricsUrl(host: string, port: number): string {
-  return `http://${host.includes(':') ? `[${host}]` : host}:${port}/metrics`;
+  return `${httpBase(host, port)}/metrics`;
+}
+
+function webUrl(host: string, port: number): string {
+  return `${httpBase(host, port)}/`;
+}
+
+function httpBase(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 /**
@@ -262,8 +275,8 @@ function statsText(stats: StatsSnapshot, proc: ProcessSnapshot): string {
  */
 export interface ListenFailure {
   readonly type: 'listen-failed';
-  /** The clients' port, or the `--metrics` port. */
-  readonly listener: 'server' | 'metrics';
+  /** The clients' port, the `--web` port or the `--metrics` port. */
+  readonly listener: ListenerName;
   readonly host: string;
   readonly port: number;
   readonly error: NodeJS.ErrnoException;
@@ -276,13 +289,13 @@ export interface ListenFailure {
 export function listenFailedLine(mode: Mode, failure: ListenFailure): string {
   const { listener, host, port, error } = failure;
   if (mode === 'json') return jsonLine(failure.type, { listener, host, port, code: error.code, message: osErrorText(error) });
-  const what = listener === 'server' ? `listen on ${addressRepr(host, port)}` : `serve metrics on ${metricsUrl(host, port)}`;
+  const what = { server: `listen on ${addressRepr(host, port)}`, web: `serve the web client on ${webUrl(host, port)}`, metrics: `serve metrics on ${metricsUrl(host, port)}` }[listener];
   const advice = listenAdvice(failure);
   return `cannot ${what}: ${osErrorText(error)}${advice === undefined ? '' : ` (${advice})`}`;
 }
 
 function listenAdvice({ listener, host, port, error }: ListenFailure): string | undefined {
-  const portOption = listener === 'server' ? 'port' : '--metrics port';
+  const portOption = { server: 'port', web: '--web port', metrics: '--metrics port' }[listener];
   switch (error.code) {
     case 'EADDRINUSE':
       return `another program holds port ${port}: stop it, or choose another ${portOption}; 0 picks a free one`;

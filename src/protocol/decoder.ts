@@ -7,6 +7,7 @@ import {
   HeaderMissingKeyError,
   HeaderNotObjectError,
   HeaderTooLongError,
+  MessageFramingError,
   ProtocolError,
 } from './errors.js';
 import { PREFIX_LENGTH, type Frame, type FrameHeader } from './frame.js';
@@ -167,6 +168,23 @@ export class FrameDecoder {
     }
     return out;
   }
+}
+
+/**
+ * Decodes a message that must hold exactly one frame, as every message of the web port's
+ * WebSocket does: the stream decoder's checks in the same order (each length against its limit
+ * as soon as it is known), and then that nothing is missing and nothing follows.
+ */
+export function decodeWholeFrame(message: Buffer, options: DecoderOptions): Frame {
+  if (message.length < PREFIX_LENGTH) throw new MessageFramingError(message.length, undefined);
+  const headerLength = message.readUInt16BE(0);
+  if (headerLength > options.maxHeaderLength) throw new HeaderTooLongError(headerLength, options.maxHeaderLength);
+  const contentStart = PREFIX_LENGTH + headerLength;
+  if (message.length < contentStart) throw new MessageFramingError(message.length, undefined);
+  const header = parseHeader(message.subarray(PREFIX_LENGTH, contentStart), options);
+  const size = contentStart + header['content-length'];
+  if (message.length !== size) throw new MessageFramingError(message.length, size);
+  return { header, content: message.subarray(contentStart), size };
 }
 
 /** Decodes and checks one header; pure, so each rule can be tested on its own. */

@@ -18,6 +18,8 @@ export const ErrorCode = {
   slowConsumer: 'ERR_SLOW_CONSUMER',
   serverFull: 'ERR_SERVER_FULL',
   proxyHeader: 'ERR_PROXY_HEADER',
+  messageFraming: 'ERR_MESSAGE_FRAMING',
+  messageType: 'ERR_MESSAGE_TYPE',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -117,5 +119,33 @@ export class ProxyHeaderError extends ProtocolError {
   override readonly name = 'ProxyHeaderError';
   constructor(message: string) {
     super(ErrorCode.proxyHeader, message);
+  }
+}
+
+/**
+ * A message of a transport that carries one frame per message (the web port's WebSocket) that
+ * is not exactly one frame: it ends inside it, or something follows it.
+ */
+export class MessageFramingError extends ProtocolError {
+  override readonly name = 'MessageFramingError';
+  constructor(
+    readonly length: number,
+    /** The frame's size, when the message got as far as saying it. */
+    readonly frameSize: number | undefined,
+  ) {
+    super(
+      ErrorCode.messageFraming,
+      frameSize === undefined || length < frameSize
+        ? `message of ${length} bytes ends inside its frame${frameSize === undefined ? '' : ` of ${frameSize} bytes`}`
+        : `message of ${length} bytes holds a frame of ${frameSize} bytes and more`,
+    );
+  }
+}
+
+/** A text message where binary frames are expected, or the other way round (the web port). */
+export class MessageTypeError extends ProtocolError {
+  override readonly name = 'MessageTypeError';
+  constructor(expected: 'binary' | 'text') {
+    super(ErrorCode.messageType, `${expected === 'binary' ? 'text' : 'binary'} message where ${expected} messages are expected`);
   }
 }

@@ -5,3 +5,4 @@ export * from './encoder.js';
 export * from './messages.js';
 export * from './defaults.js';
 export * from './proxy-header.js';
+export * from './text-form.js';

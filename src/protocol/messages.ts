@@ -66,7 +66,11 @@ export function encodeServerFrame(type: MessageType, content: Uint8Array, sleepT
 }
 
 export function encodeClientRequest(request: string = STATISTICS_REQUEST): Buffer {
-  const content = Buffer.from(request, 'latin1');
+  return encodeClientFrame(Buffer.from(request, 'latin1'));
+}
+
+/** A client frame around any content: a request, understood or not. */
+export function encodeClientFrame(content: Uint8Array): Buffer {
   return encodeFrame(
     {
       byteorder: BYTE_ORDER,

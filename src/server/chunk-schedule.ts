@@ -114,6 +114,9 @@ export class ChunkSchedule implements Slot {
     const { stats, chunkEvents, emit } = core.context;
     // One clock reading per burst: within a burst every chunk is due now.
     const now = performance.now();
+    // A transport that sends each write as one message gets each frame written on its own,
+    // from its own part of the burst's buffer.
+    const joins = core.transport.joinsFrames;
     let burst: Buffer | undefined;
     let at = 0;
     let frames = 0;
@@ -138,9 +141,10 @@ export class ChunkSchedule implements Slot {
       stats.chunkSent(length, lateMs);
       this.#nextWait = wait.seconds;
       this.#dueAt = now + wait.ms;
-    } while (wait.ms === 0 && frames < BURST_FRAMES && at < BURST_BYTES);
+      if (!joins) core.write(burst.subarray(at - size, at));
+    } while (wait.ms === 0 && frames < BURST_FRAMES && at < BURST_BYTES && (joins || (core.open && !core.blocked)));
     this.#ready = false;
-    core.write(at === burst.length ? burst : burst.subarray(0, at));
+    if (joins) core.write(at === burst.length ? burst : burst.subarray(0, at));
     if (!core.open) return;
     this.#wait(wait, now);
   }

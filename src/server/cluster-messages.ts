@@ -1,3 +1,4 @@
+import type { ListenerName } from './listen-error.js';
 import type { StatsSnapshot } from './snapshot.js';
 
 /**
@@ -26,9 +27,15 @@ export type ToWorker =
   | { readonly type: typeof Message.metricsRequest; readonly id: number };
 
 export type ToPrimary =
-  | { readonly type: typeof Message.listening; readonly port: number; readonly family: string }
+  /** `web`: where the worker serves the web port, if it does. */
+  | { readonly type: typeof Message.listening; readonly port: number; readonly family: string; readonly web?: { readonly host: string; readonly port: number } }
   /** The worker could not listen: why, for the primary to report once. */
-  | { readonly type: typeof Message.failed; readonly message: string }
+  | {
+      readonly type: typeof Message.failed;
+      readonly message: string;
+      /** Which listener could not be opened, when that is why. */
+      readonly listen?: { readonly listener: ListenerName; readonly host: string; readonly port: number; readonly code: string | undefined };
+    }
   /** The worker's part of the one `shutting down` line. */
   | { readonly type: typeof Message.shutdown; readonly clients: number }
   /** The worker's part of the one `stopped` line. */
@@ -42,16 +49,22 @@ export function ours<T extends { type: string }>(message: unknown): T | undefine
   return typeof type === 'string' && type.startsWith(PREFIX) ? (message as T) : undefined;
 }
 
-/** How the primary tells a worker its slot and the port to listen on: `slot:port`. */
+/** How the primary tells a worker its slot and the ports to listen on: `slot:port:webPort`. */
 const WORKER_ENV = 'MULTI_SOCKET_WORKER';
 
-/** The environment of the worker in `slot` (1..N), to listen on `port`. */
-export function workerEnv(slot: number, port: number): Record<string, string> {
-  return { [WORKER_ENV]: `${slot}:${port}` };
+/** The environment of the worker in `slot` (1..N), to listen on `port` (and on `webPort` for the web port, if given). */
+export function workerEnv(slot: number, port: number, webPort?: number): Record<string, string> {
+  return { [WORKER_ENV]: `${slot}:${port}:${webPort ?? ''}` };
 }
 
 /** The port this worker is to listen on, or undefined if this process is not one of our workers. */
 export function workerPort(): number | undefined {
   const value = process.env[WORKER_ENV];
   return value === undefined ? undefined : Number(value.split(':')[1]);
+}
+
+/** The port this worker is to serve the web port on, if the primary said. */
+export function workerWebPort(): number | undefined {
+  const value = process.env[WORKER_ENV]?.split(':')[2];
+  return value === undefined || value === '' ? undefined : Number(value);
 }

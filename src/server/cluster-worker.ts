@@ -1,7 +1,8 @@
 import cluster from 'node:cluster';
 import type { ServerConfig } from './config.js';
 import type { ServerEventSink } from './events.js';
-import { Message, ours, workerPort, type ToPrimary, type ToWorker } from './cluster-messages.js';
+import { Message, ours, workerPort, workerWebPort, type ToPrimary, type ToWorker } from './cluster-messages.js';
+import { ListenError } from './listen-error.js';
 import { startServer, type CloseOptions, type RunningServer, type StartOptions } from './server.js';
 import { ServerStats } from './stats.js';
 
@@ -66,10 +67,15 @@ export async function startWorker(config: ServerConfig, workers: number, report:
     }
   });
 
+  // The worker is listening once startServer resolves: its ports go to the primary together.
+  let listening: Extract<ToPrimary, { type: typeof Message.listening }> | undefined;
   const sink: ServerEventSink = (event) => {
     switch (event.type) {
       case 'listening':
-        primary.send({ type: Message.listening, port: event.port, family: event.family });
+        listening = { type: Message.listening, port: event.port, family: event.family };
+        return;
+      case 'web':
+        if (listening !== undefined) listening = { ...listening, web: { host: event.host, port: event.port } };
         return;
       case 'shutdown':
         primary.send({ type: Message.shutdown, clients: event.clients });
@@ -84,9 +90,11 @@ export async function startWorker(config: ServerConfig, workers: number, report:
 
   try {
     const port = workerPort() ?? config.port;
-    server = await startServer(workerConfig(config, workers, port), sink, { ...options, stats });
+    server = await startServer(workerConfig(config, workers, port), sink, { ...options, stats, webPort: workerWebPort() });
+    if (listening !== undefined) primary.send(listening);
   } catch (error) {
-    primary.send({ type: Message.failed, message: error instanceof Error ? error.message : String(error) });
+    const listen = error instanceof ListenError ? { listener: error.listener, host: error.host, port: error.port, code: error.cause.code } : undefined;
+    primary.send({ type: Message.failed, message: error instanceof Error ? error.message : String(error), listen });
     await primary.flush();
     return undefined;
   }

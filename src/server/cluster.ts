@@ -6,6 +6,7 @@ import type { ServerConfig } from './config.js';
 import type { ServerEventSink } from './events.js';
 import type { CloseOptions } from './server.js';
 import { sumStats, type StatsSnapshot } from './snapshot.js';
+import { ListenError } from './listen-error.js';
 
 /**
  * `--workers N`: N processes serving one listening port with node:cluster, so that one machine
@@ -106,6 +107,9 @@ class ClusterPrimary {
   #family = 'IPv4';
   /** The port workers are told to listen on: see #fork(). */
   #listenPort: number;
+  /** Where the workers serve the web port, once the first one does; and the port they are told to. */
+  #web: { host: string; port: number } | undefined;
+  #listenWebPort: number | undefined;
   /** When workers died while running, the oldest first, within the crash window. */
   readonly #deaths: number[] = [];
   #restarts = 0;
@@ -131,11 +135,13 @@ class ClusterPrimary {
       const port = this.#port;
       if (port === undefined) throw new Error('no worker reported its port');
       this.#report({ type: 'listening', host: config.host, port, family: this.#family });
+      if (this.#web !== undefined) this.#report({ type: 'web', ...this.#web });
       if (config.metrics !== undefined) {
         // Loaded only when asked for, as in server.ts: prom-client costs start-up time.
         const loaded = await import('./cluster-metrics.js');
         const figures = { workers: () => this.#members.size, restarts: () => this.#restarts };
-        this.#metrics = await loaded.serveClusterMetrics(config.metrics, () => this.#gatherMetrics(), figures);
+        const where = config.metrics;
+        this.#metrics = await ListenError.naming('metrics', where, () => loaded.serveClusterMetrics(where, () => this.#gatherMetrics(), figures));
         this.#report({ type: 'metrics', host: config.metrics.host, port: this.#metrics.address.port });
       }
       return port;
@@ -175,8 +181,12 @@ class ClusterPrimary {
     // some worker holds it: once every worker has died, a new listen(0) would bind a new port. So
     // from then on workers ask for the port by number (a new key, free again by then, because
     // the old socket closed with its last worker).
-    if (this.#members.size === 0 && this.#port !== undefined) this.#listenPort = this.#port;
-    const worker = cluster.fork(workerEnv(slot, this.#listenPort));
+    // The same goes for the web port.
+    if (this.#members.size === 0 && this.#port !== undefined) {
+      this.#listenPort = this.#port;
+      this.#listenWebPort = this.#web?.port;
+    }
+    const worker = cluster.fork(workerEnv(slot, this.#listenPort, this.#listenWebPort));
     const member = new Member(worker, slot, replacement);
     this.#members.add(member);
     // Errors of the channel to a dying worker: its exit tells us what we need.
@@ -196,7 +206,12 @@ class ClusterPrimary {
           member.kill(`listened on port ${message.port}, not ${this.#port}`);
           return;
         }
+        if (this.#web !== undefined && message.web !== undefined && message.web.port !== this.#web.port) {
+          member.kill(`served the web port on ${message.web.port}, not ${this.#web.port}`);
+          return;
+        }
         this.#port = message.port;
+        this.#web ??= message.web;
         this.#family = message.family;
         member.listening = true;
         this.#reportCluster({ type: 'worker-listening', worker: member.slot, pid: member.pid, replacement: member.replacement });
@@ -206,6 +221,10 @@ class ClusterPrimary {
         return;
       case Message.failed:
         member.cause = message.message;
+        if (message.listen !== undefined) {
+          const { listener, host, port, code } = message.listen;
+          member.startFailure = new ListenError(listener, host, port, Object.assign(new Error(message.message), { code }));
+        }
         return;
       case Message.shutdown:
         if (phase.name === 'draining') phase.drain.shutdown(member, message.clients);
@@ -230,7 +249,7 @@ class ClusterPrimary {
     const phase = this.#phase;
     switch (phase.name) {
       case 'starting':
-        this.#started.reject(new Error(member.cause ?? `worker ${member.slot} exited (${cause}) before it was listening`));
+        this.#started.reject(member.startFailure ?? new Error(member.cause ?? `worker ${member.slot} exited (${cause}) before it was listening`));
         return;
       case 'failed':
       case 'closed':
@@ -291,6 +310,8 @@ class Member {
   listening = false;
   /** Why the worker will exit, when we know better than its exit code. */
   cause: string | undefined;
+  /** Why it could not start, when a listener was the reason. */
+  startFailure: ListenError | undefined;
   /** Metrics requests waiting for this worker's answer, by id. */
   readonly #metricsReplies = new Map<number, (metrics: object | undefined) => void>();
 

@@ -28,6 +28,8 @@ export interface SessionSummary {
 export type ServerEvent =
   | { readonly type: 'listening'; readonly host: string; readonly port: number; readonly family: string }
   | { readonly type: 'metrics'; readonly host: string; readonly port: number }
+  /** The web port (`--web`): the browser client and the WebSocket endpoints. */
+  | { readonly type: 'web'; readonly host: string; readonly port: number }
   | { readonly type: 'accepted'; readonly peer: Peer; readonly clients: number }
   | { readonly type: 'rejected'; readonly peer: Peer; readonly error: ProtocolError }
   | { readonly type: 'scheduled'; readonly peer: Peer; readonly wait: Wait }

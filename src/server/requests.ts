@@ -1,4 +1,4 @@
-import { FrameDecoder } from '../protocol/decoder.js';
+import { decodeWholeFrame, FrameDecoder, type DecoderOptions } from '../protocol/decoder.js';
 import { ErrorCode, ProtocolError, UnknownRequestError } from '../protocol/errors.js';
 import { CLIENT_HEADER_KEYS, MessageType, type Frame } from '../protocol/frame.js';
 import { encodeServerFrame, errorContent, isStatisticsRequest, statisticsText } from '../protocol/messages.js';
@@ -19,17 +19,21 @@ const NO_BYTES = Buffer.alloc(0);
  */
 export class RequestReader {
   readonly #core: SessionCore;
+  readonly #limits: DecoderOptions;
   readonly #decoder: FrameDecoder;
   #frameTimer: NodeJS.Timeout | undefined;
   /** Answers given in the current share. */
   #answered = 0;
   /** Whole requests are buffered beyond this share's: they wait for the next turn. */
   #backlogged = false;
+  /** The peer has ended its side: what it sent before is answered now, in one go. */
+  #finishing = false;
 
   constructor(core: SessionCore) {
     this.#core = core;
     const { config } = core.context;
-    this.#decoder = new FrameDecoder({ maxHeaderLength: config.maxHeaderLength, maxContentLength: config.maxRequestLength, requiredKeys: CLIENT_HEADER_KEYS });
+    this.#limits = { maxHeaderLength: config.maxHeaderLength, maxContentLength: config.maxRequestLength, requiredKeys: CLIENT_HEADER_KEYS };
+    this.#decoder = new FrameDecoder(this.#limits);
   }
 
   /** Whether requests wait for a share of a turn: reading stays paused until they are answered. */
@@ -41,8 +45,35 @@ export class RequestReader {
     this.#feed(data);
   }
 
+  /**
+   * One whole message (WebSocket): exactly one request frame, or the connection fails. A
+   * message is never part of a frame, so it needs no frame timer; while reading is paused the
+   * transport holds the messages that come.
+   */
+  onMessage(message: Buffer): void {
+    const core = this.#core;
+    core.transport.cork();
+    try {
+      this.#onFrame(decodeWholeFrame(message, this.#limits));
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw error;
+      core.fail(error);
+    } finally {
+      core.transport.uncork();
+    }
+  }
+
   /** Goes on with the requests that waited: for a turn, or for the buffer to drain. */
   resume(): void {
+    this.#feed(NO_BYTES);
+  }
+
+  /**
+   * The peer ended its side: every whole request it sent is answered before ours ends too
+   * (what is left is bounded by one read, so there are no turns to share).
+   */
+  finish(): void {
+    this.#finishing = true;
     this.#feed(NO_BYTES);
   }
 
@@ -99,7 +130,7 @@ export class RequestReader {
       core.write(encodeServerFrame(MessageType.error, errorContent(error), core.lastSleep));
     }
     // The rest stays buffered while the peer is not reading our answers, or for the next share.
-    return core.open && !core.blocked && ++this.#answered < REQUESTS_PER_SHARE;
+    return core.open && !core.blocked && (++this.#answered < REQUESTS_PER_SHARE || this.#finishing);
   };
 
   #startFrameTimer(): void {

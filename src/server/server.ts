@@ -9,6 +9,7 @@ import type { ServerConfig } from './config.js';
 import type { Peer, ServerEventSink } from './events.js';
 import { StreamSource } from './generator.js';
 import { Scheduler } from './scheduler.js';
+import { ListenError } from './listen-error.js';
 import { CLOSE_GRACE_MS, Session } from './session.js';
 import { dropOnFault, type SessionContext } from './session-core.js';
 import { TurnQueue } from './turns.js';
@@ -45,6 +46,30 @@ export interface StartOptions {
    * output that shows none of them (quiet mode) saves the server building them.
    */
   readonly chunkEvents?: boolean;
+  /** The web port (`--web`), if served: started with the server, stopped with it. */
+  readonly web?: WebPort;
+  /** Where the web port listens instead of its configured port: a cluster worker's (see cluster.ts). */
+  readonly webPort?: number;
+}
+
+/**
+ * Another way in for clients: the web port, which src/web implements (this layer may not import
+ * it). It accepts WebSocket clients and hands each one's transport to `serve`, where it is
+ * counted, capped and served like a TCP client.
+ */
+export interface WebPort {
+  /** Where it is configured to listen. */
+  readonly host: string;
+  readonly port: number;
+  /** Starts listening: on `port` if given, else on the configured one. */
+  listen(serve: (transport: Transport) => void, port?: number): Promise<ListeningWebPort>;
+}
+
+export interface ListeningWebPort {
+  readonly host: string;
+  readonly port: number;
+  /** Stops accepting; the connections it handed over are the server's to close. */
+  close(): Promise<void>;
 }
 
 /** Starts listening; resolves once the socket is bound, rejects if it cannot be. */
@@ -98,20 +123,28 @@ export async function startServer(config: ServerConfig, sink: ServerEventSink, o
     }
   };
 
-  const listener = createServer((socket) => serve(new TcpTransport(socket)));
+  // Half-open: a peer's FIN does not end our side before the session has answered what came before it.
+  const listener = createServer({ allowHalfOpen: true }, (socket) => serve(new TcpTransport(socket)));
   listener.listen({ host: config.host, port: config.port });
-  await Promise.race([once(listener, 'listening'), once(listener, 'error').then(([error]) => Promise.reject(error as Error))]);
+  await ListenError.naming('server', config, () => Promise.race([once(listener, 'listening'), once(listener, 'error').then(([error]) => Promise.reject(error as Error))]));
   const address = listener.address() as AddressInfo;
   emit({ type: 'listening', host: config.host, port: address.port, family: address.family });
   let metrics: Awaited<ReturnType<typeof startMetrics>> | undefined;
+  let web: ListeningWebPort | undefined;
   try {
-    metrics = config.metrics === undefined ? undefined : await startMetrics(config.metrics, stats, () => sessions.size);
+    if (options.web !== undefined) {
+      const webPort = options.web;
+      web = await ListenError.naming('web', { host: webPort.host, port: options.webPort ?? webPort.port }, () => webPort.listen(serve, options.webPort));
+    }
+    const where = config.metrics;
+    if (where !== undefined) metrics = await ListenError.naming('metrics', where, () => startMetrics(where, stats, () => sessions.size));
   } catch (error) {
-    // A start that fails gives back what it took: the port, and any connection accepted meanwhile.
+    // A start that fails gives back what it took: the ports, and any connection accepted meanwhile.
     for (const session of sessions) session.destroy();
-    await new Promise((resolve) => listener.close(resolve));
+    await Promise.all([new Promise((resolve) => listener.close(resolve)), web?.close()]);
     throw error;
   }
+  if (web !== undefined) emit({ type: 'web', host: web.host, port: web.port });
   if (metrics !== undefined) emit({ type: 'metrics', host: config.metrics?.host ?? '', port: metrics.address.port });
   const statsTimer =
     config.statsIntervalMs > 0
@@ -119,7 +152,7 @@ export async function startServer(config: ServerConfig, sink: ServerEventSink, o
       : undefined;
 
   async function close({ reason = 'server shutting down', signal }: CloseOptions): Promise<void> {
-    const stopped = new Promise<void>((resolve) => listener.close(() => resolve()));
+    const stopped = Promise.all([new Promise<void>((resolve) => listener.close(() => resolve())), web?.close()]);
     emit({ type: 'shutdown', reason, signal, clients: sessions.size });
     for (const session of sessions) session.shutdown(reason);
     let forced = 0;
@@ -161,7 +194,7 @@ function refuse(transport: Transport, peer: Peer, emit: ServerEventSink, maxClie
 }
 
 /** A refused connection's events: nothing more is read from it, and its errors are expected. */
-const IGNORE_ALL = { onData() {}, onDrain() {}, onEnd() {}, onError() {}, onClose() {} };
+const IGNORE_ALL = { onData() {}, onMessage() {}, onMalformed() {}, onDrain() {}, onEnd() {}, onError() {}, onClose() {} };
 
 /** Loaded only when asked for: prom-client costs start-up time that most runs do not need. */
 async function startMetrics(where: { host: string; port: number }, stats: ServerStats, clients: () => number): ReturnType<typeof serveMetrics> {

@@ -125,6 +125,14 @@ export class Session implements SessionCore, TransportHandler, TurnTaker {
     guarded(this, Session.#data, this, data);
   }
 
+  onMessage(message: Buffer): void {
+    guarded(this, Session.#message, this, message);
+  }
+
+  onMalformed(error: ProtocolError): void {
+    guarded(this, Session.#malformed, this, error);
+  }
+
   onDrain(): void {
     guarded(this, Session.#drain, this, undefined);
   }
@@ -155,6 +163,14 @@ export class Session implements SessionCore, TransportHandler, TurnTaker {
     if (session.#phase === Phase.open) session.#requests.onData(data);
   }
 
+  static #message(session: Session, message: Buffer): void {
+    if (session.#phase === Phase.open) session.#requests.onMessage(message);
+  }
+
+  static #malformed(session: Session, error: ProtocolError): void {
+    session.fail(error);
+  }
+
   static #drain(session: Session): void {
     if (session.#phase !== Phase.open) return;
     const blockedMs = session.#flow.unblock();
@@ -169,8 +185,13 @@ export class Session implements SessionCore, TransportHandler, TurnTaker {
   }
 
   static #end(session: Session): void {
+    if (session.#phase !== Phase.open) return;
     // The peer sent FIN: the original reports this as an error, and users know the line.
-    if (session.#phase === Phase.open) session.context.emit({ type: 'peer-closed', peer: session.peer });
+    session.context.emit({ type: 'peer-closed', peer: session.peer });
+    // Transports leave our side open (allowHalfOpen), so that the requests that came before
+    // the FIN, still waiting for a turn, are answered before we end ours.
+    session.#requests.finish();
+    if (session.#phase === Phase.open) session.#endWith(undefined);
   }
 
   static #error(session: Session, error: NodeJS.ErrnoException): void {
@@ -214,7 +235,7 @@ export class Session implements SessionCore, TransportHandler, TurnTaker {
 
   // ---- ending --------------------------------------------------------------------------------
 
-  #endWith(lastFrame: Buffer, grace = true): void {
+  #endWith(lastFrame: Buffer | undefined, grace = true): void {
     this.#phase = Phase.closing;
     this.#stopAll();
     this.transport.end(lastFrame);

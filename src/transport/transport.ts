@@ -1,3 +1,5 @@
+import type { ProtocolError } from '../protocol/errors.js';
+
 /** The peer's address as its transport reports it. */
 export interface PeerAddress {
   readonly host: string;
@@ -11,7 +13,12 @@ export interface PeerAddress {
  * spent elsewhere.
  */
 export interface TransportHandler {
+  /** Bytes of a stream (TCP): any part of a frame, exactly one, or many. */
   onData(data: Buffer): void;
+  /** One whole message of a transport that carries a frame per message (WebSocket): it must be exactly one frame. */
+  onMessage(message: Buffer): void;
+  /** The peer broke a rule of the transport itself (a text message where frames are expected): tell it why and close. */
+  onMalformed(error: ProtocolError): void;
   /** The buffer has room again after a write that said it was full. */
   onDrain(): void;
   /** The peer ended its side. */
@@ -22,13 +29,19 @@ export interface TransportHandler {
 }
 
 /**
- * One client connection as the server's session sees it, whatever carries it: a TCP socket
- * today, a TLS socket or a WebSocket next. The session never learns which, so every transport
- * gets the same schedule, statistics, limits, backpressure and closing from the same code.
+ * One client connection as the server's session sees it, whatever carries it: a TCP socket,
+ * a TLS socket or a WebSocket. The session never learns which, so every transport gets the
+ * same schedule, statistics, limits, backpressure and closing from the same code.
  */
 export interface Transport {
   /** Where the peer is; a peer that is already gone still gets a printable address. */
   readonly remote: PeerAddress;
+  /**
+   * Whether frames written back to back may leave in one write (a byte stream: TCP). A
+   * transport that sends each write as one message (WebSocket) says false, and gets one frame
+   * per write: a frame is never joined with another.
+   */
+  readonly joinsFrames: boolean;
   /**
    * Queues bytes for the peer. Returns false once the buffer is past its high-water mark: the
    * bytes are still queued, and `onDrain` says when there is room again.

@@ -30,6 +30,27 @@ void describe('benchmark smoke runs', () => {
     assert.equal(result.dropped, 0, figures);
   });
 
+  void it('load generator over WebSocket: checking clients of the web port, every answer right', async () => {
+    const result = await runScale({
+      clients: 300,
+      holdSeconds: 3,
+      rampPerSecond: 2000,
+      statisticsRate: 0.01,
+      serverWorkers: 1,
+      serverMode: 'quiet',
+      serverNodeArgs: [],
+      target: undefined,
+      transport: 'ws',
+      progress: quiet,
+    });
+    const figures = JSON.stringify(result, null, 2);
+    assert.equal(result.transport, 'ws', figures);
+    assert.equal(result.clientsHeld, 300, figures);
+    assert.ok(result.answersChecked > 0, figures);
+    assert.equal(result.answersWrong, 0, figures);
+    assert.equal(result.badChunks, 0, figures);
+  });
+
   void it('isolation: a reading client beside clients that never read, every answer right, every non-reader cut off', async () => {
     const isolation = await runIsolation({ seconds: 2, nonReaders: 20, waves: 1, slowClientTimeoutSeconds: 1, progress: quiet });
     const figures = JSON.stringify(isolation, null, 2);

@@ -12,7 +12,7 @@ import { TestServer, type RawClient } from '../support/net.js';
  */
 
 /** The events that concern one connection, each with the way to make the victim's happen. */
-type ConnectionEventType = Exclude<ServerEvent['type'], 'listening' | 'metrics' | 'shutdown' | 'process-error' | 'stats' | 'stopped' | 'internal-error'>;
+type ConnectionEventType = Exclude<ServerEvent['type'], 'listening' | 'metrics' | 'web' | 'shutdown' | 'process-error' | 'stats' | 'stopped' | 'internal-error'>;
 
 interface Plant {
   readonly config?: Partial<ServerConfig>;

@@ -1,0 +1,33 @@
+/**
+ * The floor for the scale scenario over WebSocket: the bare-server.ts of the web port. A bare
+ * `ws` server that does the least a server of this protocol can do over WebSocket: a setTimeout
+ * per connection, 1-5 s, then one message holding a pre-encoded header and 1-5 random symbols.
+ * No requests read, no counters, no limits, no logging. Ours is measured beside it in the same
+ * run, so the ratio says what our real work costs over the same library.
+ */
+import { WebSocketServer } from 'ws';
+import { encodeServerFrame } from '../../src/protocol/messages.js';
+
+const ALPHABET = Buffer.from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789');
+const random = (min: number, max: number): number => min + Math.floor(Math.random() * (max - min + 1));
+
+const server = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, clientTracking: false });
+server.on('connection', (ws) => {
+  ws.on('error', () => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  const next = (): void => {
+    const seconds = random(1, 5);
+    timer = setTimeout(() => {
+      const symbols = Buffer.allocUnsafe(random(1, 5));
+      for (let i = 0; i < symbols.length; i++) symbols[i] = ALPHABET[random(0, ALPHABET.length - 1)] as number;
+      ws.send(encodeServerFrame('symbols', symbols, seconds));
+      next();
+    }, seconds * 1000);
+  };
+  next();
+  ws.on('close', () => clearTimeout(timer));
+});
+server.on('listening', () => {
+  const address = server.address();
+  if (typeof address === 'object' && address !== null) console.log(`listening on ('127.0.0.1', ${address.port})`);
+});
