@@ -63,6 +63,133 @@ void describe('StreamSource', () => {
   void it('draws from a random seed when none is given', () => {
     assert.notDeepEqual(draw(nthStream(undefined, 1), 30), draw(nthStream(undefined, 1), 30));
   });
+
+  void it('gives the n-th stream the same long chunks for the same seed, and other streams others', () => {
+    const long = { min: 65_536, max: 65_536 };
+    const chunks = (seed: number, n: number): string[] => draw(nthStream(seed, n, long, WHOLE), 3).chunks;
+    assert.deepEqual(chunks(42, 3), chunks(42, 3));
+    assert.notDeepEqual(chunks(42, 3), chunks(42, 2));
+    assert.notDeepEqual(chunks(42, 3), chunks(43, 3));
+  });
+});
+
+/** Every symbol the server takes: printable ASCII without space or `:`. */
+const LARGEST_ALPHABET = Array.from({ length: 94 }, (_, i) => String.fromCharCode(33 + i))
+  .filter((symbol) => symbol !== ':')
+  .join('');
+
+/**
+ * One alphabet of each size class the generator treats differently: draws are 16 bits, two
+ * symbols each, kept below the largest multiple of n², so powers of two keep every draw and the
+ * others throw away some (the default 0.3 %, 3 symbols 0.01 %, 93 symbols 7.6 %, 91 the most:
+ * 11.6 %).
+ */
+const ALPHABETS: Record<string, string> = {
+  'the default 62': DEFAULT_ALPHABET,
+  '64': `${DEFAULT_ALPHABET}+/`,
+  '16': '0123456789abcdef',
+  '2': 'ab',
+  '3': 'xyz',
+  '91': LARGEST_ALPHABET.slice(0, 91),
+  '93': LARGEST_ALPHABET,
+};
+
+/** Symbols of `alphabet` from the first stream of a seeded source, drawn in fills of `lengths()`. */
+function symbolsOf(alphabet: string, total: number, lengths: () => number, seed = 2024): Buffer {
+  const generator = nthStream(seed, 1, CHARS, WHOLE, alphabet);
+  const out = Buffer.alloc(total);
+  for (let at = 0; at < total; ) {
+    const end = Math.min(total, at + lengths());
+    generator.fill(out, at, end);
+    at = end;
+  }
+  return out;
+}
+
+/** Pearson's statistic for the symbol counts against equal shares; fails on a symbol not in the alphabet. */
+function chiSquared(symbols: Buffer, alphabet: string): number {
+  const counts = new Array<number>(256).fill(0);
+  for (const symbol of symbols) counts[symbol] = (counts[symbol] as number) + 1;
+  const expected = symbols.length / alphabet.length;
+  let statistic = 0;
+  let seen = 0;
+  for (const code of Buffer.from(alphabet, 'latin1')) {
+    const count = counts[code] as number;
+    seen += count;
+    statistic += (count - expected) ** 2 / expected;
+  }
+  assert.equal(seen, symbols.length, 'every symbol from the alphabet');
+  return statistic;
+}
+
+/** The chi-squared value a uniform source exceeds once in a million (Wilson-Hilferty). */
+function criticalValue(degreesOfFreedom: number): number {
+  const z = 4.753;
+  const k = 2 / (9 * degreesOfFreedom);
+  return degreesOfFreedom * (1 - k + z * Math.sqrt(k)) ** 3;
+}
+
+void describe('SymbolGenerator symbols', () => {
+  // Eight million symbols a case: enough for a mapping without rejection (modulo n² over all
+  // 65536 draws) or one that replaces thrown-away draws with a fixed pair to fail for the
+  // default alphabet and 91 and 93 symbols; for 3 symbols such a bias (7 draws in 65536) is
+  // below what any sample of this size shows, and powers of two throw nothing away.
+  const total = 1 << 23;
+  let short = 0;
+  const paths: Record<string, () => number> = {
+    'fills of 1-5 symbols': () => 1 + (short++ % 5),
+    'fills of 65536 symbols': () => 65_536,
+    'fills of 65535 symbols (a symbol carried into the next)': () => 65_535,
+  };
+  for (const [size, alphabet] of Object.entries(ALPHABETS)) {
+    for (const [path, lengths] of Object.entries(paths)) {
+      void it(`draws every symbol equally often: ${size} symbols, ${path}`, () => {
+        const statistic = chiSquared(symbolsOf(alphabet, total, lengths), alphabet);
+        const limit = criticalValue(alphabet.length - 1);
+        assert.ok(statistic < limit, `chi-squared ${statistic.toFixed(1)} over ${alphabet.length - 1} degrees of freedom, limit ${limit.toFixed(1)}`);
+      });
+    }
+  }
+
+  void it('gives the same symbols however the fills are cut', () => {
+    // Cuts of every kind: empty, single symbols, odd and even, about the word-at-a-time
+    // threshold, longer than a keystream window.
+    const cut = fc.oneof(fc.integer({ min: 0, max: 6 }), fc.integer({ min: 60, max: 70 }), fc.integer({ min: 1, max: 120_000 }));
+    const cutsArbitrary = fc.array(cut, { minLength: 1, maxLength: 60 }).filter((cuts) => cuts.some((length) => length > 0));
+    for (const alphabet of [DEFAULT_ALPHABET, LARGEST_ALPHABET, 'xyz']) {
+      const total = 400_000;
+      const whole = symbolsOf(alphabet, total, () => total);
+      fc.assert(
+        fc.property(cutsArbitrary, (cuts) => {
+          let next = 0;
+          const pieces = symbolsOf(alphabet, total, () => cuts[next++ % cuts.length] as number);
+          assert.ok(pieces.equals(whole));
+        }),
+        { numRuns: 15 },
+      );
+    }
+  });
+
+  void it('gives the same symbols whatever other connections draw in between', () => {
+    // A connection that keeps losing the keystream window to another draws its short fills
+    // from small windows and its long ones from large: both must be the same keystream.
+    const total = 300_000;
+    const lengths = (turn: number): number => (turn % 2 === 0 ? 3 : 4_321);
+    let alone = 0;
+    const whole = symbolsOf(DEFAULT_ALPHABET, total, () => lengths(alone++));
+    const source = new StreamSource(2024);
+    const mine = source.next(CHARS, WHOLE, DEFAULT_ALPHABET);
+    const other = source.next(CHARS, WHOLE, DEFAULT_ALPHABET);
+    const scratch = Buffer.alloc(70_000);
+    const interleaved = Buffer.alloc(total);
+    for (let at = 0, turn = 0; at < total; turn++) {
+      const end = Math.min(total, at + lengths(turn));
+      mine.fill(interleaved, at, end);
+      at = end;
+      other.fill(scratch, 0, turn % 3 === 0 ? 65_536 : 5);
+    }
+    assert.ok(interleaved.equals(whole));
+  });
 });
 
 void describe('SymbolGenerator chunks', () => {
