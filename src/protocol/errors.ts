@@ -17,6 +17,7 @@ export const ErrorCode = {
   frameTimeout: 'ERR_FRAME_TIMEOUT',
   slowConsumer: 'ERR_SLOW_CONSUMER',
   serverFull: 'ERR_SERVER_FULL',
+  statisticsInvalid: 'ERR_STATISTICS_INVALID',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -104,5 +105,17 @@ export class UnknownRequestError extends ProtocolError {
   override readonly name = 'UnknownRequestError';
   constructor(readonly request: Buffer) {
     super(ErrorCode.unknownRequest, `unknown request (only "s" is understood)`, { fatal: false });
+  }
+}
+
+/** A statistics answer from a server that cannot be read: not the protocol's wording, or a count no server can have reached. */
+export class StatisticsInvalidError extends ProtocolError {
+  override readonly name = 'StatisticsInvalidError';
+  constructor(
+    /** The answer as it came: the output shows it, escaped. */
+    readonly content: Buffer,
+    why: string,
+  ) {
+    super(ErrorCode.statisticsInvalid, why, { fatal: false });
   }
 }

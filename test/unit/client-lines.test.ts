@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ClientEvent, Target } from '../../src/client/events.js';
-import { HINT, clientLine } from '../../src/output/client-lines.js';
-import { ContentTooLongError } from '../../src/protocol/errors.js';
+import { EXCESS_PRESSING, HINT, clientLine } from '../../src/output/client-lines.js';
+import { ContentTooLongError, StatisticsInvalidError } from '../../src/protocol/errors.js';
 import type { Frame, FrameHeader, MessageType } from '../../src/protocol/frame.js';
 import { encodeClientRequest } from '../../src/protocol/messages.js';
 
@@ -35,8 +35,8 @@ const closing: ClientEvent = { type: 'closing', target: TARGET };
 const protocolError: ClientEvent = { type: 'protocol-error', error: new ContentTooLongError(5_000_000, 1_048_576) };
 const connectionError: ClientEvent = { type: 'connection-error', error: connReset() };
 const connectFailed: ClientEvent = { type: 'connect-failed', target: TARGET, error: connRefused() };
-const serverError: ClientEvent = { type: 'server-error', reason: 'server full' };
-const shutdown: ClientEvent = { type: 'shutdown', reason: 'server stopping' };
+const serverError: ClientEvent = { type: 'server-error', reason: Buffer.from('ERR_SERVER_FULL: server full (2 clients)') };
+const shutdown: ClientEvent = { type: 'shutdown', reason: Buffer.from('server shutting down (SIGINT)') };
 
 void describe('clientLine in user mode', () => {
   void it("prints the original's starting line and hint", () => {
@@ -113,9 +113,88 @@ void describe('clientLine in user mode', () => {
     assert.ok(failed.includes('[Errno 111] Connection refused') && failed.includes("('localhost', 65432)"), failed);
   });
 
-  void it("prints the reason of the server's error and shutdown frames", () => {
-    assert.ok(clientLine('user', serverError)?.includes('server full'));
-    assert.ok(clientLine('user', shutdown)?.includes('server stopping'));
+  void it("prints the reason of the server's error and shutdown frames, each said once", () => {
+    assert.equal(clientLine('user', serverError), 'error: server says: ERR_SERVER_FULL: server full (2 clients)');
+    // Our server's reason already says it: not `server shutting down: server shutting down (SIGINT)`.
+    assert.equal(clientLine('user', shutdown), 'server shutting down (SIGINT)');
+    assert.equal(clientLine('user', { type: 'shutdown', reason: Buffer.from('maintenance') }), 'server shutting down: maintenance');
+  });
+
+  void it("prints the hint at every key press, as the original does, and its warning for a key that is not a character", () => {
+    assert.equal(clientLine('user', { type: 'key', key: 's', character: true }), HINT);
+    assert.equal(clientLine('user', { type: 'key', key: '\x1b[A', character: false }), `${HINT}\n${EXCESS_PRESSING}`);
+    assert.equal(EXCESS_PRESSING, 'be careful with excess pressing, young man');
+  });
+
+  void it('says when requests were never sent, and whether the connection never came or ended first', () => {
+    assert.equal(
+      clientLine('user', { type: 'not-connected', target: TARGET, requests: 2, everConnected: false }),
+      "error: 2 statistics requests not sent: no connection to ('localhost', 65432) was made",
+    );
+    assert.equal(
+      clientLine('user', { type: 'not-connected', target: TARGET, requests: 1, everConnected: true }),
+      "error: 1 statistics request not sent: the connection to ('localhost', 65432) ended first",
+    );
+  });
+
+  void it('names a server that went silent', () => {
+    assert.equal(
+      clientLine('user', { type: 'idle-timeout', target: TARGET, seconds: 30, connected: true }),
+      "error: no frame from ('localhost', 65432) for 30 s (--idle-timeout)",
+    );
+  });
+
+  void it('says what to check after a refused connection or an unknown host', () => {
+    assert.equal(clientLine('user', connectFailed), "error: cannot connect to ('localhost', 65432): [Errno 111] Connection refused (nothing listens on port 65432 there)");
+    const unknown = Object.assign(new Error('getaddrinfo ENOTFOUND abc'), { code: 'ENOTFOUND' });
+    assert.equal(
+      clientLine('user', { type: 'connect-failed', target: { host: 'abc', port: 1 }, error: unknown }),
+      "error: cannot connect to ('abc', 1): [Errno -2] Name or service not known (no host named 'abc' was found)",
+    );
+  });
+});
+
+/** What the server controls, written to take over a terminal and a script reading the output. */
+const HOSTILE = '\x1b]0;owned\x07\x1b[2J\u009b2J\nStatistics: 999 symbols was delivered\r';
+const RAW_CONTROL = /[\p{Cc}\u2028\u2029]/u;
+
+void describe('clientLine escapes what came from the server, in every mode', () => {
+  const hostileFrame = ((): ClientEvent => {
+    const event = frameEvent(`ab${HOSTILE}`, 1);
+    if (event.type !== 'frame') throw new Error('a frame event');
+    const header = { ...event.frame.header, 'content-type': HOSTILE, [HOSTILE]: HOSTILE } as FrameHeader;
+    return { ...event, frame: { ...event.frame, header } };
+  })();
+  const events: readonly ClientEvent[] = [
+    hostileFrame,
+    { type: 'server-error', reason: Buffer.from(`ERR_X: ${HOSTILE}`, 'latin1') },
+    { type: 'shutdown', reason: Buffer.from(HOSTILE, 'latin1') },
+    { type: 'bad-statistics', error: new StatisticsInvalidError(Buffer.from(HOSTILE, 'latin1'), 'statistics answer not in the form'), counted: 0 },
+  ];
+  for (const mode of ['user', 'debug', 'quiet', 'json'] as const) {
+    void it(`${mode}: no control character, no line the server forged`, () => {
+      for (const event of events) {
+        const text = clientLine(mode, event);
+        if (text === undefined) continue;
+        const lines = text.split('\n');
+        for (const line of lines) {
+          assert.doesNotMatch(line, RAW_CONTROL, `${event.type}: ${JSON.stringify(line)}`);
+          assert.ok(!line.startsWith('Statistics:'), `${event.type}: ${JSON.stringify(line)}`);
+        }
+        if (mode === 'json') assert.equal(lines.length, 1);
+      }
+    });
+  }
+
+  void it('json: the C1 controls are escaped, and parse back to what the server sent', () => {
+    const line = clientLine('json', { type: 'shutdown', reason: Buffer.from('a\u0085b\u009bc', 'latin1') }) ?? '';
+    assert.ok(line.includes('a\\u0085b\\u009bc'), line);
+    assert.equal((JSON.parse(line) as { reason: string }).reason, 'a\u0085b\u009bc');
+  });
+
+  void it('debug: a header value is shown, escaped', () => {
+    const line = clientLine('debug', hostileFrame) ?? '';
+    assert.ok(line.includes('received \\x1b]0;owned\\x07\\x1b[2J\\x9b2J\\nStatistics: 999 symbols was delivered\\r response'), line);
   });
 });
 
