@@ -1,14 +1,16 @@
+import { closeSync } from 'node:fs';
+import { isatty } from 'node:tty';
 import { runClient } from '../client/client.js';
 import { DEFAULT_CLIENT_CONFIG as D, DEFAULT_RECONNECT as R, type ClientConfig } from '../client/config.js';
 import { clientLine } from '../output/client-lines.js';
 import { DEFAULT_MODE } from '../output/mode.js';
-import { Printer } from '../output/printer.js';
+import { FlowPrinter } from '../output/printer.js';
 import { MAX_CHUNK_LENGTH } from '../protocol/defaults.js';
 import { BYTE_ORDER, MessageType, PREFIX_LENGTH } from '../protocol/frame.js';
 import { serverFrameHead, statisticsText } from '../protocol/messages.js';
 import { parseCommandLine, printHelpOrVersion, stringValue, type CommandLine } from './command-line.js';
 import { signalExitCode, type Command } from './run-cli.js';
-import { MAX_INTERVAL_SECONDS, parseInteger, parseRange, UsageError } from './values.js';
+import { MAX_INTERVAL_SECONDS, parseInteger, parseRange, parseSeconds, UsageError } from './values.js';
 
 /**
  * The smallest `--max-header` that takes every header our server can send: the longest message
@@ -47,11 +49,16 @@ options:
                              (default: ${R.initialMs / 1000}-${R.maxMs / 1000})
   --reconnect-attempts N     failed attempts in a row before giving up, 0 for no limit
                              (default: ${R.attempts})
+  --idle-timeout SECONDS     no frame from the server for this long: say so and end (or
+                             reconnect, with --reconnect) (default: wait for ever)
+  --exit-on-eof              when the keys' input ends (a script's), quit after the answers
+                             already asked for
   -h, --help                 show this help
   -V, --version              show the version
 
 exit status: 0 after 'q', Ctrl-D or a server shutdown; 1 when the connection fails or is
-lost; 2 for a bad command line; 130 after Ctrl-C.`;
+lost; 2 for a bad command line; 130 after Ctrl-C; 129, 130, 143 after SIGHUP (a terminal
+that hangs up), SIGINT, SIGTERM.`;
 
 const OPTIONS = {
   'max-header': { type: 'string' },
@@ -59,6 +66,8 @@ const OPTIONS = {
   reconnect: { type: 'boolean' },
   'reconnect-delay': { type: 'string' },
   'reconnect-attempts': { type: 'string' },
+  'idle-timeout': { type: 'string' },
+  'exit-on-eof': { type: 'boolean' },
 } as const;
 
 export function clientConfigFrom(line: CommandLine): ClientConfig {
@@ -91,11 +100,20 @@ export function clientConfigFrom(line: CommandLine): ClientConfig {
             attempts: tries,
           }
         : undefined,
+    idleTimeoutMs: optionalSeconds(line, 'idle-timeout'),
+    exitOnEof: line.values['exit-on-eof'] === true,
   };
+}
+
+function optionalSeconds(line: CommandLine, name: string): number | undefined {
+  const text = stringValue(line, name);
+  return text === undefined ? undefined : parseSeconds(`--${name}`, text, 1, 24 * 3_600_000);
 }
 
 /** Signals that end the client as its user would expect: the terminal restored, the connection closed. */
 const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+/** After a signal, how long output still being taken may take before the rest is dropped. */
+const SIGNAL_DRAIN_MS = 500;
 
 export const clientCommand: Command = {
   name: 'multi-socket-client',
@@ -104,12 +122,44 @@ export const clientCommand: Command = {
     const line = parseCommandLine(argv, OPTIONS, 1);
     if (line.help || line.version) return printHelpOrVersion(line, CLIENT_USAGE);
     const config = clientConfigFrom(line);
-    // A reader that stops reading (`| head -3`) ends the session quietly.
-    const printer = new Printer(1, () => client.stop(0));
-    const client = runClient(config, { stdin: process.stdin, emit: printer.sink(clientLine, line.mode) });
-    for (const signal of STOP_SIGNALS) process.on(signal, () => client.stop(signalExitCode(signal)));
+    const startedOnTerminal = [0, 1, 2].map((fd) => isatty(fd));
+    // stderr can fail as stdout does (a terminal that hung up): that is no reason to crash.
+    process.stderr.on('error', () => undefined);
+    let signalled = false;
+    const printer = new FlowPrinter(FlowPrinter.stdout(), (error) => client.stop(brokenOutputExit(error)));
+    const client = runClient(config, { stdin: process.stdin, emit: printer.sink(clientLine, line.mode), output: printer });
+    for (const signal of STOP_SIGNALS) {
+      process.on(signal, () => {
+        signalled = true;
+        client.stop(signalExitCode(signal));
+      });
+    }
     const code = await client.done;
-    await printer.drain();
+    await printer.drain(signalled ? SIGNAL_DRAIN_MS : undefined);
+    releaseHungUpTerminal(startedOnTerminal);
     return code;
   },
 };
+
+/**
+ * A reader that stops reading (`| head -3`) ends the session quietly; a terminal that hangs up
+ * ends it as SIGHUP would; any other failure to write is a failure.
+ */
+function brokenOutputExit(error: NodeJS.ErrnoException): number {
+  if (error.code === 'EPIPE') return 0;
+  if (error.code === 'EIO') return signalExitCode('SIGHUP');
+  process.stderr.write(`multi-socket-client: error: cannot write to stdout: ${error.message}\n`);
+  return 1;
+}
+
+/**
+ * Node restores the settings of a terminal it started on as the process exits, and aborts
+ * (SIGABRT, a core dump) when it cannot, as with a terminal that hung up. Such a terminal
+ * answers no more (isatty() fails with EIO); its descriptors are closed, so that Node leaves
+ * them alone and the exit code is ours.
+ */
+function releaseHungUpTerminal(startedOnTerminal: readonly boolean[]): void {
+  startedOnTerminal.forEach((wasTerminal, fd) => {
+    if (wasTerminal && !isatty(fd)) closeSync(fd);
+  });
+}

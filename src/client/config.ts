@@ -10,6 +10,10 @@ export interface ClientConfig {
   readonly maxContentLength: number;
   /** With `--reconnect`: how to try again after a lost connection; undefined ends the client instead. */
   readonly reconnect: ReconnectPolicy | undefined;
+  /** With `--idle-timeout`: no frame from the server for this long ends the connection; undefined waits for ever. */
+  readonly idleTimeoutMs: number | undefined;
+  /** With `--exit-on-eof`: the end of the keys' input quits, after the answers already asked for. */
+  readonly exitOnEof: boolean;
 }
 
 export const DEFAULT_RECONNECT: ReconnectPolicy = { initialMs: 500, maxMs: 30_000, attempts: 0 };
@@ -20,4 +24,6 @@ export const DEFAULT_CLIENT_CONFIG: ClientConfig = {
   maxHeaderLength: 1024,
   maxContentLength: MAX_CHUNK_LENGTH,
   reconnect: undefined,
+  idleTimeoutMs: undefined,
+  exitOnEof: false,
 };

@@ -1,4 +1,4 @@
-import type { ProtocolError } from '../protocol/errors.js';
+import type { ProtocolError, StatisticsInvalidError } from '../protocol/errors.js';
 import type { Frame, MessageType } from '../protocol/frame.js';
 
 /** The server as the user named it: every client line about it prints this address. */
@@ -12,6 +12,8 @@ export type ClientEvent =
   | { readonly type: 'starting'; readonly target: Target }
   | { readonly type: 'connected'; readonly target: Target; readonly local: string; readonly remote: string }
   | { readonly type: 'hint' }
+  /** A key press that was acted on (white space from a script is passed over, Ctrl-C interrupts). */
+  | { readonly type: 'key'; readonly key: string; readonly character: boolean }
   | { readonly type: 'frame'; readonly target: Target; readonly frame: Frame; readonly messageType: MessageType }
   | {
       readonly type: 'statistics';
@@ -20,15 +22,36 @@ export type ClientEvent =
       /** What this client counted in the same span. */
       readonly counted: number;
     }
+  /** A statistics answer that cannot be read; the client's own count starts again, as the server's did. */
+  | { readonly type: 'bad-statistics'; readonly error: StatisticsInvalidError; readonly counted: number }
   | { readonly type: 'request'; readonly target: Target; readonly request: Buffer; readonly frame: Buffer }
-  | { readonly type: 'server-error'; readonly reason: string }
-  | { readonly type: 'shutdown'; readonly reason: string }
+  /** The content of an `error` frame, as the server sent it (bytes from the peer: printed escaped). */
+  | { readonly type: 'server-error'; readonly reason: Buffer }
+  /** The content of a `shutdown` frame, as the server sent it. */
+  | { readonly type: 'shutdown'; readonly reason: Buffer }
   | { readonly type: 'peer-closed' }
   | { readonly type: 'protocol-error'; readonly error: ProtocolError }
   | { readonly type: 'connection-error'; readonly error: NodeJS.ErrnoException }
   | { readonly type: 'connect-failed'; readonly target: Target; readonly error: NodeJS.ErrnoException }
+  /** No frame for `--idle-timeout` seconds: the server stalled or vanished. */
+  | { readonly type: 'idle-timeout'; readonly target: Target; readonly seconds: number; readonly connected: boolean }
   | { readonly type: 'reconnecting'; readonly target: Target; readonly attempt: number; readonly attempts: number; readonly delayMs: number }
-  | { readonly type: 'not-connected' }
+  /** Statistics asked for and never sent: no connection was made, or it ended first. */
+  | { readonly type: 'not-connected'; readonly target: Target; readonly requests: number; readonly everConnected: boolean }
   | { readonly type: 'closing'; readonly target: Target };
 
 export type ClientEventSink = (event: ClientEvent) => void;
+
+/**
+ * Where the events are printed, as far as the client needs to know: whether it has fallen
+ * behind. While it is `full`, the client reads neither the socket nor the keys, so a slow
+ * reader of its output slows the stream down instead of losing lines or growing memory.
+ */
+export interface OutputFlow {
+  readonly full: boolean;
+  /** Calls `resume` once, when the output has caught up. */
+  whenDrained(resume: () => void): void;
+}
+
+/** For a client whose output never falls behind (tests, embedding). */
+export const UNBOUNDED_OUTPUT: OutputFlow = { full: false, whenDrained: (resume) => resume() };

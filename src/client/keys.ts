@@ -24,6 +24,18 @@ export function keyAction(key: string, fromTerminal: boolean): KeyAction {
   }
 }
 
+/** Keys the original's keyboard library reports as a named key, with no character: Enter, Tab, Space, Backspace. */
+const NAMED_KEYS: ReadonlySet<string> = new Set(['\r', '\n', '\t', ' ', '\x7f', '\b']);
+
+/**
+ * Whether a key press is a character, as the original tells them apart: an arrow, a function
+ * key, Escape, Enter, Tab, Space or Backspace is not (the original then says
+ * `be careful with excess pressing, young man`).
+ */
+export function isCharacterKey(key: string): boolean {
+  return !key.startsWith(ESCAPE) && !NAMED_KEYS.has(key);
+}
+
 /**
  * Splits what one read of a raw terminal gave into key presses. An escape sequence (an arrow,
  * a function key: ESC, then `[` or `O`, parameters, and a final letter or `~`) or an Alt

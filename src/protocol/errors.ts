@@ -20,6 +20,7 @@ export const ErrorCode = {
   proxyHeader: 'ERR_PROXY_HEADER',
   messageFraming: 'ERR_MESSAGE_FRAMING',
   messageType: 'ERR_MESSAGE_TYPE',
+  statisticsInvalid: 'ERR_STATISTICS_INVALID',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -147,5 +148,17 @@ export class MessageTypeError extends ProtocolError {
   override readonly name = 'MessageTypeError';
   constructor(expected: 'binary' | 'text') {
     super(ErrorCode.messageType, `${expected === 'binary' ? 'text' : 'binary'} message where ${expected} messages are expected`);
+  }
+}
+
+/** A statistics answer from a server that cannot be read: not the protocol's wording, or a count no server can have reached. */
+export class StatisticsInvalidError extends ProtocolError {
+  override readonly name = 'StatisticsInvalidError';
+  constructor(
+    /** The answer as it came: the output shows it, escaped. */
+    readonly content: Buffer,
+    why: string,
+  ) {
+    super(ErrorCode.statisticsInvalid, why, { fatal: false });
   }
 }

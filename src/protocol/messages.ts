@@ -8,7 +8,7 @@ import {
   type Frame,
 } from './frame.js';
 import { encodeFrame, encodePrefixedHeader, joinFrame } from './encoder.js';
-import type { ProtocolError } from './errors.js';
+import { StatisticsInvalidError, type ProtocolError } from './errors.js';
 
 /**
  * The messages of the protocol, built and recognised in one place so that the server, the
@@ -27,6 +27,21 @@ export function statisticsText(count: number): string {
 export function parseStatistics(content: Buffer): number | undefined {
   const match = STATISTICS_PATTERN.exec(content.toString('latin1'));
   return match?.[1] === undefined ? undefined : Number(match[1]);
+}
+
+/**
+ * The count in a statistics answer, exactly, or the reason it cannot be read. A count above
+ * 2^53 - 1 would lose digits as a number, and no server can have delivered that many symbols
+ * (at a gigabyte a second, it would take a hundred days): it is an error, not a figure.
+ */
+export function readStatisticsCount(content: Buffer): number | StatisticsInvalidError {
+  const digits = STATISTICS_PATTERN.exec(content.toString('latin1'))?.[1];
+  if (digits === undefined) {
+    return new StatisticsInvalidError(content, `statistics answer not in the form '${statisticsText(0).replace('0', 'N')}'`);
+  }
+  const count = Number(digits);
+  if (!Number.isSafeInteger(count)) return new StatisticsInvalidError(content, 'statistics answer with a count too large to be real');
+  return count;
 }
 
 /**

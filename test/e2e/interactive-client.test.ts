@@ -73,7 +73,7 @@ describe('interactive client in a terminal', { concurrency: true }, () => {
     client.write('s');
     await client.waitForLine(STATISTICS_ANSWER);
 
-    // Any other key shows the hint again; an arrow key (an escape sequence) is one key.
+    // Any other key shows the hint again; an arrow key (an escape sequence) is one key, not a character.
     client.write('x');
     await client.waitForLine(HINT);
     client.write('\x1b[A');
@@ -93,7 +93,10 @@ describe('interactive client in a terminal', { concurrency: true }, () => {
     assert.equal(checks.length, 2, lines.join('\n'));
     assert.ok((checks[0]?.chunks ?? 0) >= 3, 'the first answer counts the chunks shown before it');
     for (const check of checks) assert.equal(check.reported, check.counted, `statistics = symbols shown since the last answer\n${lines.join('\n')}`);
-    assert.equal(lines.filter((line) => HINT.test(line)).length, 3, `the hint on connecting, for x and for the arrow\n${lines.join('\n')}`);
+    // The original's hint at every key press (s, s, x, the arrow, q) after the one on connecting,
+    // and its warning for the arrow, a key that is not a character.
+    assert.equal(lines.filter((line) => HINT.test(line)).length, 6, `the hint on connecting and at each of five keys\n${lines.join('\n')}`);
+    assert.equal(lines.filter((line) => line === 'be careful with excess pressing, young man').length, 1, lines.join('\n'));
 
     // The server saw the client go: the original's two lines.
     await server.proc.waitForLine(/^error: Peer closed$/);

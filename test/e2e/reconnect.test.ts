@@ -18,7 +18,7 @@ void describe('client --reconnect', { concurrency: true }, () => {
   void test('waits for a server that is not there yet, then for one that went away and came back', async () => {
     const port = await freePort();
     const client = spawnClient(['127.0.0.1', String(port), 'user', '--reconnect', '--reconnect-delay', '0.05-0.2']);
-    await client.waitForLine(/^error: cannot connect to \('127\.0\.0\.1', \d+\): \[Errno 111\] Connection refused$/);
+    await client.waitForLine(/^error: cannot connect to \('127\.0\.0\.1', \d+\): \[Errno 111\] Connection refused \(nothing listens on port \d+ there\)$/);
     await client.waitForLine(RECONNECTING(port, 1));
     await client.waitForLine(RECONNECTING(port, 2));
 
@@ -30,7 +30,7 @@ void describe('client --reconnect', { concurrency: true }, () => {
     // A server shutdown is a lost connection too: the client stays and tries again.
     first.kill('SIGTERM');
     assert.deepEqual(await first.waitForExit(), { code: 0, signal: null });
-    await client.waitForLine(/^server shutting down: /);
+    await client.waitForLine(/^server shutting down \(SIGTERM\)$/);
     await client.waitForLine(RECONNECTING(port, 1));
     assert.equal(client.running, true);
 

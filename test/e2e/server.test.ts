@@ -76,7 +76,7 @@ describe('server stop with clients connected', { concurrency: true }, () => {
       if (signal === 'SIGINT') await server.proc.waitForLine(/^Caught keyboard interrupt, exiting$/);
       await server.proc.waitForLine(new RegExp(`^shutting down: .*${signal}.*\\(2 clients connected\\)$`));
       for (const client of clients) {
-        await client.waitForLine(new RegExp(`^server shutting down: .*${signal}`));
+        await client.waitForLine(new RegExp(`^server shutting down \\(${signal}\\)$`));
         assert.deepEqual(await client.waitForExit(), { code: 0, signal: null }, client.describe());
         assert.equal(client.err.text, '', client.describe());
       }

@@ -9,6 +9,9 @@
  */
 import { spawn as spawnChild, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { spawn as spawnPty, type IPty } from '@lydell/node-pty';
@@ -253,11 +256,12 @@ export class ChildProc extends Proc {
  * terminal keeps its output in order, so once the marker is read, everything the program printed
  * has been; and the terminal cannot hang up before, because the shell still holds it.
  *
- * `trap : INT` keeps the shell alive through a Ctrl-C meant for the program (unlike an ignored
- * signal, a caught one is not passed on to the program). The exit status is the shell's `$?`: a
- * program killed by a signal shows as 128 + its number.
+ * `trap : INT HUP` keeps the shell alive through a Ctrl-C or a hangup meant for the program
+ * (unlike an ignored signal, a caught one is not passed on to the program). The exit status is
+ * the shell's `$?`: a program killed by a signal shows as 128 + its number. It is also written
+ * to a file, for a test that closes the terminal: then no marker can come through it.
  */
-const TERMINAL_SHELL = `mark=$1; shift; trap : INT; "$@"; printf '%s%s\\n' "$mark" "$?"; read -r _`;
+const TERMINAL_SHELL = `mark=$1; status=$2; shift 2; trap : INT HUP; "$@"; code=$?; echo "$code" > "$status"; printf '%s%s\\n' "$mark" "$code"; read -r _`;
 
 /** A process in a real pseudo-terminal: its stdin, stdout and stderr are the terminal. */
 export class PtyProc extends Proc {
@@ -265,13 +269,14 @@ export class PtyProc extends Proc {
   /** The shell that runs the program (see TERMINAL_SHELL); it leads the terminal's process group. */
   readonly pid: number;
   readonly #mark = `exit-mark-${randomUUID()}:`;
+  readonly #statusFile = join(tmpdir(), `${this.#mark.slice(0, -1)}.status`);
   readonly #markLine = new RegExp(`${this.#mark}(\\d+)\\r?\\n`);
   /** Output not yet passed on: it may be the start of the marker. */
   #held = '';
 
   constructor(name: string, command: string, args: readonly string[]) {
     super(name);
-    this.pty = spawnPty('/bin/sh', ['-c', TERMINAL_SHELL, 'sh', this.#mark, command, ...args], {
+    this.pty = spawnPty('/bin/sh', ['-c', TERMINAL_SHELL, 'sh', this.#mark, this.#statusFile, command, ...args], {
       name: 'xterm',
       cols: 200,
       rows: 50,
@@ -280,11 +285,14 @@ export class PtyProc extends Proc {
     });
     this.pid = this.pty.pid;
     this.pty.onData((data) => this.#onOutput(data));
-    // Without a marker: the shell itself was killed, and the output may be cut short.
     this.pty.onExit(({ exitCode, signal }) => {
+      const status = readStatus(this.#statusFile);
       if (!this.running) return;
       this.out.push(this.#held);
-      this.#finish({ code: exitCode, signal: signal === undefined || signal === 0 ? null : signalName(signal) });
+      // The terminal was closed: the program's status is in the file. Else the shell itself was
+      // killed, and the output may be cut short.
+      if (status !== undefined) this.#finish({ code: status, signal: null });
+      else this.#finish({ code: exitCode, signal: signal === undefined || signal === 0 ? null : signalName(signal) });
     });
   }
 
@@ -332,6 +340,17 @@ export class PtyProc extends Proc {
 
   describe(): string {
     return `--- ${this.name} (pid ${this.pid}) terminal ---\n${this.out.text}${this.#held}--- exit: ${JSON.stringify(this.exit ?? 'running')}`;
+  }
+}
+
+/** The exit status the terminal's shell wrote, if it did; the file is removed. */
+function readStatus(file: string): number | undefined {
+  try {
+    const text = readFileSync(file, 'utf8');
+    rmSync(file, { force: true });
+    return /^\d+$/.test(text.trim()) ? Number(text.trim()) : undefined;
+  } catch {
+    return undefined;
   }
 }
 

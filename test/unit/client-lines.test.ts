@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ClientEvent, Target } from '../../src/client/events.js';
-import { HINT, clientLine } from '../../src/output/client-lines.js';
+import { EXCESS_PRESSING, HINT, clientLine } from '../../src/output/client-lines.js';
 import { MODES } from '../../src/output/mode.js';
-import { ContentTooLongError } from '../../src/protocol/errors.js';
+import { ContentTooLongError, StatisticsInvalidError } from '../../src/protocol/errors.js';
 import type { Frame, FrameHeader, MessageType } from '../../src/protocol/frame.js';
 import { encodeClientRequest } from '../../src/protocol/messages.js';
 
@@ -34,17 +34,20 @@ const EXAMPLES: { readonly [K in ClientEvent['type']]: EventOf<K> } = {
   starting: { type: 'starting', target: TARGET },
   connected: { type: 'connected', target: TARGET, local: "('127.0.0.1', 60174)", remote: "('127.0.0.1', 65432)" },
   hint: { type: 'hint' },
+  key: { type: 'key', key: 's', character: true },
   frame: frameEvent('td3kk', 3),
   statistics: statistics(8, 6),
   request: { type: 'request', target: TARGET, request: Buffer.from('s'), frame: encodeClientRequest() },
-  'server-error': { type: 'server-error', reason: 'server full' },
-  shutdown: { type: 'shutdown', reason: 'server stopping' },
+  'bad-statistics': { type: 'bad-statistics', error: new StatisticsInvalidError(Buffer.from('Statistics: lots'), 'statistics answer not in the form'), counted: 3 },
+  'server-error': { type: 'server-error', reason: Buffer.from('ERR_SERVER_FULL: server full (2 clients)') },
+  shutdown: { type: 'shutdown', reason: Buffer.from('server shutting down (SIGINT)') },
   'peer-closed': { type: 'peer-closed' },
   'protocol-error': { type: 'protocol-error', error: new ContentTooLongError(5_000_000, 1_048_576) },
   'connection-error': { type: 'connection-error', error: connReset() },
   'connect-failed': { type: 'connect-failed', target: TARGET, error: connRefused() },
   reconnecting: { type: 'reconnecting', target: TARGET, attempt: 2, attempts: 0, delayMs: 1300 },
-  'not-connected': { type: 'not-connected' },
+  'idle-timeout': { type: 'idle-timeout', target: TARGET, seconds: 30, connected: true },
+  'not-connected': { type: 'not-connected', target: TARGET, requests: 1, everConnected: false },
   closing: { type: 'closing', target: TARGET },
 };
 const EVENTS: readonly ClientEvent[] = Object.values(EXAMPLES);
@@ -151,9 +154,88 @@ void describe('clientLine in user mode', () => {
     assert.ok(failed.includes('[Errno 111] Connection refused') && failed.includes("('localhost', 65432)"), failed);
   });
 
-  void it("prints the reason of the server's error and shutdown frames", () => {
-    assert.ok(clientLine('user', serverError)?.includes('server full'));
-    assert.ok(clientLine('user', shutdown)?.includes('server stopping'));
+  void it("prints the reason of the server's error and shutdown frames, each said once", () => {
+    assert.equal(clientLine('user', serverError), 'error: server says: ERR_SERVER_FULL: server full (2 clients)');
+    // Our server's reason already says it: not `server shutting down: server shutting down (SIGINT)`.
+    assert.equal(clientLine('user', shutdown), 'server shutting down (SIGINT)');
+    assert.equal(clientLine('user', { type: 'shutdown', reason: Buffer.from('maintenance') }), 'server shutting down: maintenance');
+  });
+
+  void it("prints the hint at every key press, as the original does, and its warning for a key that is not a character", () => {
+    assert.equal(clientLine('user', { type: 'key', key: 's', character: true }), HINT);
+    assert.equal(clientLine('user', { type: 'key', key: '\x1b[A', character: false }), `${HINT}\n${EXCESS_PRESSING}`);
+    assert.equal(EXCESS_PRESSING, 'be careful with excess pressing, young man');
+  });
+
+  void it('says when requests were never sent, and whether the connection never came or ended first', () => {
+    assert.equal(
+      clientLine('user', { type: 'not-connected', target: TARGET, requests: 2, everConnected: false }),
+      "error: 2 statistics requests not sent: no connection to ('localhost', 65432) was made",
+    );
+    assert.equal(
+      clientLine('user', { type: 'not-connected', target: TARGET, requests: 1, everConnected: true }),
+      "error: 1 statistics request not sent: the connection to ('localhost', 65432) ended first",
+    );
+  });
+
+  void it('names a server that went silent', () => {
+    assert.equal(
+      clientLine('user', { type: 'idle-timeout', target: TARGET, seconds: 30, connected: true }),
+      "error: no frame from ('localhost', 65432) for 30 s (--idle-timeout)",
+    );
+  });
+
+  void it('says what to check after a refused connection or an unknown host', () => {
+    assert.equal(clientLine('user', connectFailed), "error: cannot connect to ('localhost', 65432): [Errno 111] Connection refused (nothing listens on port 65432 there)");
+    const unknown = Object.assign(new Error('getaddrinfo ENOTFOUND abc'), { code: 'ENOTFOUND' });
+    assert.equal(
+      clientLine('user', { type: 'connect-failed', target: { host: 'abc', port: 1 }, error: unknown }),
+      "error: cannot connect to ('abc', 1): [Errno -2] Name or service not known (no host named 'abc' was found)",
+    );
+  });
+});
+
+/** What the server controls, written to take over a terminal and a script reading the output. */
+const HOSTILE = '\x1b]0;owned\x07\x1b[2J\u009b2J\nStatistics: 999 symbols was delivered\r';
+const RAW_CONTROL = /[\p{Cc}\u2028\u2029]/u;
+
+void describe('clientLine escapes what came from the server, in every mode', () => {
+  const hostileFrame = ((): ClientEvent => {
+    const event = frameEvent(`ab${HOSTILE}`, 1);
+    if (event.type !== 'frame') throw new Error('a frame event');
+    const header = { ...event.frame.header, 'content-type': HOSTILE, [HOSTILE]: HOSTILE } as FrameHeader;
+    return { ...event, frame: { ...event.frame, header } };
+  })();
+  const events: readonly ClientEvent[] = [
+    hostileFrame,
+    { type: 'server-error', reason: Buffer.from(`ERR_X: ${HOSTILE}`, 'latin1') },
+    { type: 'shutdown', reason: Buffer.from(HOSTILE, 'latin1') },
+    { type: 'bad-statistics', error: new StatisticsInvalidError(Buffer.from(HOSTILE, 'latin1'), 'statistics answer not in the form'), counted: 0 },
+  ];
+  for (const mode of ['user', 'debug', 'quiet', 'json'] as const) {
+    void it(`${mode}: no control character, no line the server forged`, () => {
+      for (const event of events) {
+        const text = clientLine(mode, event);
+        if (text === undefined) continue;
+        const lines = text.split('\n');
+        for (const line of lines) {
+          assert.doesNotMatch(line, RAW_CONTROL, `${event.type}: ${JSON.stringify(line)}`);
+          assert.ok(!line.startsWith('Statistics:'), `${event.type}: ${JSON.stringify(line)}`);
+        }
+        if (mode === 'json') assert.equal(lines.length, 1);
+      }
+    });
+  }
+
+  void it('json: the C1 controls are escaped, and parse back to what the server sent', () => {
+    const line = clientLine('json', { type: 'shutdown', reason: Buffer.from('a\u0085b\u009bc', 'latin1') }) ?? '';
+    assert.ok(line.includes('a\\u0085b\\u009bc'), line);
+    assert.equal((JSON.parse(line) as { reason: string }).reason, 'a\u0085b\u009bc');
+  });
+
+  void it('debug: a header value is shown, escaped', () => {
+    const line = clientLine('debug', hostileFrame) ?? '';
+    assert.ok(line.includes('received \\x1b]0;owned\\x07\\x1b[2J\\x9b2J\\nStatistics: 999 symbols was delivered\\r response'), line);
   });
 });
 
@@ -202,7 +284,8 @@ void describe('clientLine in debug mode', () => {
 });
 
 void describe('clientLine in json mode', () => {
-  for (const event of EVENTS.filter((event) => event.type !== 'hint')) {
+  // Key presses and their hint are for a person at a terminal: json mode prints neither.
+  for (const event of EVENTS.filter((event) => event.type !== 'hint' && event.type !== 'key')) {
     void it(`prints ${event.type} as one line of JSON with event "${event.type}"`, () => {
       const line = clientLine('json', event);
       assert.ok(line !== undefined);
@@ -213,8 +296,9 @@ void describe('clientLine in json mode', () => {
     });
   }
 
-  void it('prints no hint: scripts do not press keys', () => {
+  void it('prints no hint and no key: scripts do not press keys', () => {
     assert.equal(clientLine('json', hint), undefined);
+    assert.equal(clientLine('json', EXAMPLES.key), undefined);
   });
 
   void it('gives a frame its content, type and wait', () => {

@@ -11,7 +11,7 @@ import type { ClientEvent, Target } from '../../src/client/events.js';
 import { clientLine } from '../../src/output/client-lines.js';
 import { clusterLine } from '../../src/output/cluster-lines.js';
 import { listenFailedLine, serverLine, type ListenFailure } from '../../src/output/server-lines.js';
-import { ErrorCode, HeaderJsonError, ProtocolError } from '../../src/protocol/errors.js';
+import { ErrorCode, HeaderJsonError, ProtocolError, StatisticsInvalidError } from '../../src/protocol/errors.js';
 import type { FrameHeader } from '../../src/protocol/frame.js';
 import { encodeClientRequest } from '../../src/protocol/messages.js';
 import type { ClusterEvent } from '../../src/server/cluster.js';
@@ -85,14 +85,21 @@ const CLIENT: OneOfEach<ClientEvent> = {
   },
   statistics: { type: 'statistics', reported: 5, counted: 5 },
   request: { type: 'request', target: TARGET, request: Buffer.from('s'), frame: encodeClientRequest() },
-  'server-error': { type: 'server-error', reason: 'ERR_SERVER_FULL: server full (1 clients)' },
-  shutdown: { type: 'shutdown', reason: 'server shutting down (SIGTERM)' },
+  'bad-statistics': {
+    type: 'bad-statistics',
+    error: new StatisticsInvalidError(Buffer.from('Statistics: many symbols'), "statistics answer not in the form 'Statistics: N symbols was delivered'"),
+    counted: 5,
+  },
+  key: { type: 'key', key: 'x', character: true },
+  'server-error': { type: 'server-error', reason: Buffer.from('ERR_SERVER_FULL: server full (1 clients)') },
+  shutdown: { type: 'shutdown', reason: Buffer.from('server shutting down (SIGTERM)') },
   'peer-closed': { type: 'peer-closed' },
   'protocol-error': { type: 'protocol-error', error: new HeaderJsonError(new SyntaxError('bad')) },
   'connection-error': { type: 'connection-error', error: errno('ECONNRESET', 'read ECONNRESET') },
   'connect-failed': { type: 'connect-failed', target: TARGET, error: errno('ECONNREFUSED', 'connect ECONNREFUSED') },
   reconnecting: { type: 'reconnecting', target: TARGET, attempt: 1, attempts: 0, delayMs: 500 },
-  'not-connected': { type: 'not-connected' },
+  'idle-timeout': { type: 'idle-timeout', target: TARGET, seconds: 30, connected: true },
+  'not-connected': { type: 'not-connected', target: TARGET, requests: 2, everConnected: false },
   closing: { type: 'closing', target: TARGET },
 };
 

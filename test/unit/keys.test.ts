@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { keyAction, splitKeys } from '../../src/client/keys.js';
+import { isCharacterKey, keyAction, splitKeys } from '../../src/client/keys.js';
 
 const CTRL_C = '\x03';
 const CTRL_D = '\x04';
@@ -70,5 +70,15 @@ void describe('splitKeys', () => {
 
   void it("counts an arrow key typed right after 's' in the same read as one key, not three", () => {
     assert.deepEqual(splitKeys(`s${ARROW_UP}`), ['s', ARROW_UP]);
+  });
+});
+
+void describe('isCharacterKey', () => {
+  void it('takes letters, digits and control characters for characters, as the original does', () => {
+    for (const key of ['s', 'q', 'x', 'S', '1', '\u{1F600}', '\x01']) assert.equal(isCharacterKey(key), true, JSON.stringify(key));
+  });
+
+  void it('takes arrows, function keys, Escape, Enter, Tab, Space and Backspace for keys without a character', () => {
+    for (const key of [ARROW_UP, F5, '\x1b', '\x1bx', '\r', '\n', '\t', ' ', '\x7f']) assert.equal(isCharacterKey(key), false, JSON.stringify(key));
   });
 });
