@@ -8,7 +8,7 @@ import { FlowPrinter } from '../output/printer.js';
 import { MAX_CHUNK_LENGTH } from '../protocol/defaults.js';
 import { BYTE_ORDER, MessageType, PREFIX_LENGTH } from '../protocol/frame.js';
 import { serverFrameHead, statisticsText } from '../protocol/messages.js';
-import { parseCommandLine, printHelpOrVersion, stringValue, type CommandLine } from './command-line.js';
+import { namingSources, parseCommandLine, printHelpOrVersion, stringValue, type CommandLine } from './command-line.js';
 import { signalExitCode, type Command } from './run-cli.js';
 import { MAX_INTERVAL_SECONDS, parseInteger, parseRange, parseSeconds, UsageError } from './values.js';
 
@@ -26,6 +26,9 @@ export const MIN_SERVER_HEADER =
 
 /** The smallest `--max-content` that takes a statistics answer of any count a server can keep exactly. */
 export const MIN_SERVER_CONTENT = statisticsText(Number.MAX_SAFE_INTEGER).length;
+
+/** The client's options in the environment, apart from the server's: `MULTI_SOCKET_CLIENT_RECONNECT=1`. */
+export const CLIENT_ENV_PREFIX = 'MULTI_SOCKET_CLIENT_';
 
 export const CLIENT_USAGE = `usage: multi-socket-client <host> <port> <mode> [options]
 
@@ -55,6 +58,9 @@ options:
                              already asked for
   -h, --help                 show this help
   -V, --version              show the version
+
+Every argument and option can also be given as the environment variable shown beside it
+(booleans as 1 or 0); the command line wins over the environment.
 
 exit status: 0 after 'q', Ctrl-D or a server shutdown; 1 when the connection fails or is
 lost; 2 for a bad command line; 130 after Ctrl-C; 129, 130, 143 after SIGHUP (a terminal
@@ -119,9 +125,9 @@ export const clientCommand: Command = {
   name: 'multi-socket-client',
   usage: CLIENT_USAGE,
   async main(argv) {
-    const line = parseCommandLine(argv, OPTIONS, 1);
+    const line = parseCommandLine(argv, OPTIONS, { minPort: 1, envPrefix: CLIENT_ENV_PREFIX });
     if (line.help || line.version) return printHelpOrVersion(line, CLIENT_USAGE);
-    const config = clientConfigFrom(line);
+    const config = namingSources(line, () => clientConfigFrom(line));
     const startedOnTerminal = [0, 1, 2].map((fd) => isatty(fd));
     // stderr can fail as stdout does (a terminal that hung up): that is no reason to crash.
     process.stderr.on('error', () => undefined);

@@ -11,7 +11,7 @@ import { clusterLine } from '../output/cluster-lines.js';
 import { listenFailedLine, serverLine, showsChunkEvents, shutdownReason, type ListenFailure } from '../output/server-lines.js';
 import { DEFAULT_MODE, type Mode } from '../output/mode.js';
 import { Printer } from '../output/printer.js';
-import { parseCommandLine, printHelpOrVersion, stringValue, type CommandLine } from './command-line.js';
+import { namingSources, parseCommandLine, printHelpOrVersion, stringValue, type CommandLine } from './command-line.js';
 import { MAX_INTERVAL_SECONDS, parseAlphabet, parseInteger, parseListenAddress, parseRange, parseSeconds } from './values.js';
 import { signalExitCode, type Command } from './run-cli.js';
 import { WEB_OPTIONS, WEB_USAGE, webConfigFrom } from './web-options.js';
@@ -24,6 +24,9 @@ import { WEB_OPTIONS, WEB_USAGE, webConfigFrom } from './web-options.js';
 export const MIN_REQUEST_HEADER = encodeClientRequest().readUInt16BE(0) + 'little'.length - BYTE_ORDER.length;
 
 const DAY_MS = 86_400_000;
+
+/** The server's options in the environment: `MULTI_SOCKET_INTERVAL=0.5-2`. */
+export const SERVER_ENV_PREFIX = 'MULTI_SOCKET_';
 
 export const SERVER_USAGE = `usage: multi-socket-server <host> <port> <mode> [options]
 
@@ -69,9 +72,12 @@ ${WEB_USAGE}
                              ${MAX_WORKERS}; a worker that dies is replaced, SIGINT/SIGTERM drains
                              them all (default: 1, a single process)
   -h, --help                 show this help
-  -V, --version              show the version`;
+  -V, --version              show the version
 
-const OPTIONS = {
+Every argument and option can also be given as the environment variable shown beside it
+(booleans as 1 or 0); the command line wins over the environment.`;
+
+export const SERVER_OPTIONS = {
   chars: { type: 'string' },
   interval: { type: 'string' },
   alphabet: { type: 'string' },
@@ -126,11 +132,9 @@ export const serverCommand: Command = {
   name: 'multi-socket-server',
   usage: SERVER_USAGE,
   async main(argv) {
-    const line = parseCommandLine(argv, OPTIONS);
+    const line = parseCommandLine(argv, SERVER_OPTIONS, { envPrefix: SERVER_ENV_PREFIX });
     if (line.help || line.version) return printHelpOrVersion(line, SERVER_USAGE);
-    const config = serverConfigFrom(line);
-    const workers = workersFrom(line);
-    const webConfig = webConfigFrom(line);
+    const { config, workers, webConfig } = namingSources(line, () => ({ config: serverConfigFrom(line), workers: workersFrom(line), webConfig: webConfigFrom(line) }));
     // Loaded only when asked for, as the metrics are: `ws` costs start-up time most runs do not need.
     const web = webConfig === undefined ? undefined : (await import('../web/web-port.js')).webPort(webConfig, config);
     const printer = new Printer(1);

@@ -4,6 +4,7 @@
  * work, and a program that cannot listen or connect says so in one line and exits 1.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
@@ -11,6 +12,7 @@ import { after, describe, test } from 'node:test';
 import { GOT_RESPONSE, STACK_TRACE, freePort, killAll, spawnClient, spawnListeningServer, spawnServer, waitForLines, type ChildProc } from '../support/process.js';
 import { MIN_SERVER_CONTENT, MIN_SERVER_HEADER } from '../../src/cli/client-command.js';
 import { MIN_REQUEST_HEADER } from '../../src/cli/server-command.js';
+import { CLIENT_BIN, SERVER_BIN } from '../support/programs.js';
 
 after(async () => {
   await killAll();
@@ -234,4 +236,24 @@ describe('a server that cannot start says which listener, where and why, in one 
       }
     });
   }
+});
+
+describe('configuration from the environment, as a service manager gives it', () => {
+  const run = (program: string, args: readonly string[], env: NodeJS.ProcessEnv) =>
+    spawnSync(process.execPath, [program, ...args], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 10_000 });
+
+  test('a bad value from the environment is one line naming the variable, and exit 2', () => {
+    const result = run(SERVER_BIN, ['127.0.0.1', '0'], { MULTI_SOCKET_INTERVAL: '5-1' });
+    assert.equal(result.status, 2, result.stderr);
+    assert.equal(result.stderr.split('\n')[0], "multi-socket-server: invalid MULTI_SOCKET_INTERVAL '5-1': MIN is greater than MAX");
+    assert.equal(result.stdout, '');
+  });
+
+  test('the client reads MULTI_SOCKET_CLIENT_*, and --help shows each variable', () => {
+    const bad = run(CLIENT_BIN, [], { MULTI_SOCKET_CLIENT_PORT: '0' });
+    assert.equal(bad.status, 2, bad.stderr);
+    assert.match(bad.stderr.split('\n')[0] ?? '', /^multi-socket-client: MULTI_SOCKET_CLIENT_PORT: invalid port '0'/);
+    const help = run(CLIENT_BIN, ['--help'], {});
+    assert.match(help.stdout, /^ {29}env: MULTI_SOCKET_CLIENT_IDLE_TIMEOUT$/m);
+  });
 });

@@ -21,6 +21,9 @@ import { HeaderTooLongError } from '../../src/protocol/errors.js';
 import { MessageType, PREFIX_LENGTH } from '../../src/protocol/frame.js';
 import { encodeClientRequest, serverFrameHead, statisticsText } from '../../src/protocol/messages.js';
 
+/** No variables: what these tests parse is argv alone, whatever the environment they run in. */
+const NO_ENV = { envPrefix: 'MULTI_SOCKET_', env: {} } as const;
+
 /** A bad value gives a UsageError of one line that quotes what the user typed. */
 function assertUsageError(action: () => unknown, mentions: readonly string[] = []): UsageError {
   let caught: unknown;
@@ -275,8 +278,8 @@ void describe('the smallest limits let the programs work', () => {
     assert.ok(takes(request, MIN_REQUEST_HEADER));
     assert.ok(!takes(request, MIN_REQUEST_HEADER - 1));
     const options = { 'max-header': { type: 'string' } } as const;
-    assert.equal(serverConfigFrom(parseCommandLine(['--max-header', String(MIN_REQUEST_HEADER)], options)).maxHeaderLength, MIN_REQUEST_HEADER);
-    assertUsageError(() => serverConfigFrom(parseCommandLine(['--max-header', '64'], options)), ['--max-header', `from ${MIN_REQUEST_HEADER}`]);
+    assert.equal(serverConfigFrom(parseCommandLine(['--max-header', String(MIN_REQUEST_HEADER)], options, NO_ENV)).maxHeaderLength, MIN_REQUEST_HEADER);
+    assertUsageError(() => serverConfigFrom(parseCommandLine(['--max-header', '64'], options, NO_ENV)), ['--max-header', `from ${MIN_REQUEST_HEADER}`]);
   });
 
   void it("the client's --max-header minimum takes the longest header the server sends, and no less would", () => {
@@ -287,20 +290,20 @@ void describe('the smallest limits let the programs work', () => {
     for (const frame of largest) assert.ok(takes(frame, MIN_SERVER_HEADER), frame.subarray(0, 200).toString('latin1'));
     assert.ok(largest.some((frame) => !takes(frame, MIN_SERVER_HEADER - 1)), 'the minimum is no larger than it must be');
     const options = { 'max-header': { type: 'string' } } as const;
-    assert.equal(clientConfigFrom(parseCommandLine(['--max-header', String(MIN_SERVER_HEADER)], options, 1)).maxHeaderLength, MIN_SERVER_HEADER);
-    assertUsageError(() => clientConfigFrom(parseCommandLine(['--max-header', '16'], options, 1)), ['--max-header', `from ${MIN_SERVER_HEADER}`]);
+    assert.equal(clientConfigFrom(parseCommandLine(['--max-header', String(MIN_SERVER_HEADER)], options, { ...NO_ENV, minPort: 1 })).maxHeaderLength, MIN_SERVER_HEADER);
+    assertUsageError(() => clientConfigFrom(parseCommandLine(['--max-header', '16'], options, { ...NO_ENV, minPort: 1 })), ['--max-header', `from ${MIN_SERVER_HEADER}`]);
   });
 
   void it("the client's --max-content minimum takes a statistics answer of any exact count", () => {
     assert.equal(MIN_SERVER_CONTENT, Buffer.byteLength(statisticsText(Number.MAX_SAFE_INTEGER)));
     const options = { 'max-content': { type: 'string' } } as const;
-    assertUsageError(() => clientConfigFrom(parseCommandLine(['--max-content', String(MIN_SERVER_CONTENT - 1)], options, 1)), ['--max-content']);
+    assertUsageError(() => clientConfigFrom(parseCommandLine(['--max-content', String(MIN_SERVER_CONTENT - 1)], options, { ...NO_ENV, minPort: 1 })), ['--max-content']);
   });
 });
 
 void describe('options that need another option', () => {
   const options = { reconnect: { type: 'boolean' }, 'reconnect-delay': { type: 'string' }, 'reconnect-attempts': { type: 'string' } } as const;
-  const config = (argv: string[]) => clientConfigFrom(parseCommandLine(argv, options, 1));
+  const config = (argv: string[]) => clientConfigFrom(parseCommandLine(argv, options, { ...NO_ENV, minPort: 1 }));
 
   void it('still have their values checked when the option they need is missing', () => {
     assertUsageError(() => config(['--reconnect-delay', '5-1']), ['--reconnect-delay', "'5-1'"]);
