@@ -4,6 +4,7 @@ import { MAX_CHUNK_LENGTH } from '../protocol/defaults.js';
 import { DEFAULT_SERVER_CONFIG as D, type ServerConfig } from '../server/config.js';
 import { MAX_WORKERS, startCluster, type ClusterEventSink } from '../server/cluster.js';
 import { isClusterWorker, startWorker } from '../server/cluster-worker.js';
+import { startClusterMonitor, startMonitor, startWorkerAgent } from '../monitor/index.js';
 import { clusterLine } from '../output/cluster-lines.js';
 import { serverLine, showsChunkEvents } from '../output/server-lines.js';
 import { DEFAULT_MODE } from '../output/mode.js';
@@ -115,10 +116,10 @@ export const serverCommand: Command = {
     const reportCluster: ClusterEventSink = printer.sink(clusterLine, line.mode);
     try {
       if (workers === 1) {
-        return await serve(await startServer(config, report, { chunkEvents: showsChunkEvents(line.mode) }), report, { signals: STOP_SIGNALS });
+        return await serve(await startServer(config, report, { chunkEvents: showsChunkEvents(line.mode), monitor: startMonitor }), report, { signals: STOP_SIGNALS });
       }
       if (isClusterWorker()) return await serveAsWorker(config, workers, report, showsChunkEvents(line.mode));
-      const running = await startCluster(config, workers, report, reportCluster);
+      const running = await startCluster(config, workers, report, reportCluster, { monitor: startClusterMonitor });
       return await serve(running, report, {
         signals: STOP_SIGNALS,
         requests: (stop) => void running.failed.then(() => stop(1, { reason: 'server shutting down (workers keep dying)' })),
@@ -151,7 +152,7 @@ async function serveAsWorker(config: ServerConfig, workers: number, report: Serv
   // primary. The primary alone decides: it asks each worker to drain, once, and a second Ctrl-C
   // makes it kill them. Left to the default, SIGINT would kill every worker at once.
   process.on('SIGINT', () => undefined);
-  const worker = await startWorker(config, workers, report, { chunkEvents });
+  const worker = await startWorker(config, workers, report, { chunkEvents, agent: startWorkerAgent });
   // It could not listen: the primary reports why, once for the whole server.
   if (worker === undefined) return 1;
   const code = await serve(worker.server, report, {

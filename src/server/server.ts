@@ -14,7 +14,7 @@ import { dropOnFault, type SessionContext } from './session-core.js';
 import { TurnQueue } from './turns.js';
 import type { StatsSnapshot } from './snapshot.js';
 import { processSnapshot, ServerStats } from './stats.js';
-import type { serveMetrics } from './metrics.js';
+import type { ListenAddress, Monitor, MonitoredConnection } from './monitoring.js';
 
 export interface CloseOptions {
   /** What the `shutdown` frame tells every client. */
@@ -30,6 +30,12 @@ export interface RunningServer {
   readonly clients: number;
   /** The counters so far. */
   stats(): StatsSnapshot;
+  /** Whether new clients are served: false from the moment a shutdown begins (`/readyz`). */
+  readonly accepting: boolean;
+  /** The connections being served, oldest first. */
+  connections(): Iterable<MonitoredConnection>;
+  /** Adds an observer of every chunk's lateness, in ms. */
+  onLateness(observer: (ms: number) => void): void;
   /**
    * Stops accepting, sends every client a `shutdown` frame with the reason, and resolves once
    * every connection has closed; sockets still open after the shutdown timeout are destroyed.
@@ -38,19 +44,22 @@ export interface RunningServer {
 }
 
 export interface StartOptions {
-  /** Where the counters go: a caller that serves them itself (a cluster worker) passes its own. */
-  readonly stats?: ServerStats;
   /**
    * Whether to emit an event per chunk ('chunk', 'scheduled'): the bulk of all events, so an
    * output that shows none of them (quiet mode) saves the server building them.
    */
   readonly chunkEvents?: boolean;
+  /**
+   * Serves `config.metrics` (src/monitor): started once the server listens, closed once its
+   * last client has gone. Without it, `config.metrics` is not served.
+   */
+  readonly monitor?: (server: RunningServer, where: ListenAddress) => Promise<Monitor>;
 }
 
 /** Starts listening; resolves once the socket is bound, rejects if it cannot be. */
 export async function startServer(config: ServerConfig, sink: ServerEventSink, options: StartOptions = {}): Promise<RunningServer> {
   const sessions = new Set<Session>();
-  const stats = options.stats ?? new ServerStats();
+  const stats = new ServerStats();
   const emit: ServerEventSink = (event) => {
     stats.record(event);
     sink(event);
@@ -102,16 +111,32 @@ export async function startServer(config: ServerConfig, sink: ServerEventSink, o
   listener.listen({ host: config.host, port: config.port });
   await Promise.race([once(listener, 'listening'), once(listener, 'error').then(([error]) => Promise.reject(error as Error))]);
   const address = listener.address() as AddressInfo;
-  let metrics: Awaited<ReturnType<typeof startMetrics>> | undefined;
+  const running: RunningServer = {
+    address,
+    get clients() {
+      return sessions.size;
+    },
+    stats: () => stats.snapshot(sessions.size),
+    get accepting() {
+      return closing === undefined;
+    },
+    connections: () => sessions,
+    onLateness: (observer) => stats.onLateness(observer),
+    close(options: CloseOptions = {}) {
+      closing ??= close(options);
+      return closing;
+    },
+  };
+  let monitor: Monitor | undefined;
   try {
-    metrics = config.metrics === undefined ? undefined : await startMetrics(config.metrics, stats, () => sessions.size);
+    monitor = config.metrics === undefined ? undefined : await options.monitor?.(running, config.metrics);
   } catch (error) {
     // A failed start releases everything it took: the client port too.
     await new Promise((resolve) => listener.close(resolve));
     throw error;
   }
   emit({ type: 'listening', host: config.host, port: address.port, family: address.family });
-  if (metrics !== undefined) emit({ type: 'metrics', host: config.metrics?.host ?? '', port: metrics.address.port });
+  if (monitor !== undefined) emit({ type: 'metrics', host: config.metrics?.host ?? '', port: monitor.address.port });
   const statsTimer =
     config.statsIntervalMs > 0
       ? setInterval(() => emit({ type: 'stats', stats: stats.snapshot(sessions.size), process: processSnapshot() }), config.statsIntervalMs)
@@ -133,21 +158,11 @@ export async function startServer(config: ServerConfig, sink: ServerEventSink, o
     }
     await stopped;
     clearInterval(statsTimer);
-    if (metrics !== undefined) await new Promise((resolve) => metrics.server.close(resolve));
+    await monitor?.close();
     emit({ type: 'stopped', forced, stats: stats.snapshot(sessions.size) });
   }
 
-  return {
-    address,
-    get clients() {
-      return sessions.size;
-    },
-    stats: () => stats.snapshot(sessions.size),
-    close(options: CloseOptions = {}) {
-      closing ??= close(options);
-      return closing;
-    },
-  };
+  return running;
 }
 
 /** Over the connection cap: tell the peer why, then close it; connected clients are untouched. */
@@ -161,9 +176,3 @@ function refuse(transport: Transport, peer: Peer, emit: ServerEventSink, maxClie
 
 /** A refused connection's events: nothing more is read from it, and its errors are expected. */
 const IGNORE_ALL = { onData() {}, onDrain() {}, onEnd() {}, onError() {}, onClose() {} };
-
-/** Loaded only when asked for: prom-client costs start-up time that most runs do not need. */
-async function startMetrics(where: { host: string; port: number }, stats: ServerStats, clients: () => number): ReturnType<typeof serveMetrics> {
-  const metrics = await import('./metrics.js');
-  return metrics.serveMetrics(metrics.createMetrics(stats, clients), where.host, where.port);
-}

@@ -7,6 +7,7 @@ type TransportSocket = Socket & { [TRANSPORT]: TcpTransport };
 
 /** A plain TCP connection (and, as a net.Socket too, a TLS one). */
 export class TcpTransport implements Transport {
+  readonly kind = 'tcp';
   readonly #socket: Socket;
   #handler: TransportHandler | undefined;
 
