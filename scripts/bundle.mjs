@@ -30,7 +30,7 @@ await build({
   format: 'iife',
   platform: 'browser',
   target: ['chrome110', 'firefox110', 'safari16'],
-  legalComments: 'eof',
+  banner: { js: '/*! The multi-socket-server dashboard, with uPlot (MIT License, Copyright (c) Leon Sorokin: uPlot-LICENSE.txt) */' },
   logLevel: 'warning',
 });
 await build({

@@ -50,9 +50,12 @@ export class Sampler {
   #timer: NodeJS.Timeout | undefined;
   #busy = false;
   #latest: Figures | undefined;
+  readonly #clock: () => number;
 
-  constructor(source: SamplerSource) {
+  /** `clock`: ms, for the time between two samples (a test's own). */
+  constructor(source: SamplerSource, clock: () => number = () => performance.now()) {
     this.#source = source;
+    this.#clock = clock;
   }
 
   get latest(): Figures | undefined {
@@ -80,7 +83,7 @@ export class Sampler {
     this.#busy = true;
     try {
       const members = await this.#source.read();
-      const figures = this.#figures(members, performance.now());
+      const figures = this.#figures(members, this.#clock());
       this.#latest = figures;
       for (const listener of this.#listeners) listener(figures);
       return figures;

@@ -56,12 +56,12 @@ function drawTiles(f: Figures): void {
   text('clients', integer(f.clients));
   const transports = element('transports');
   transports.replaceChildren(
-    ...Object.entries(f.transports).map(([kind, count], i) => {
+    ...Object.entries(f.transports).flatMap(([kind, count], i) => {
       const span = document.createElement('span');
       span.id = `clients-${kind}`;
       span.dataset['transport'] = kind;
-      span.textContent = `${i > 0 ? ' · ' : ''}${transportName(kind)} ${integer(count)}`;
-      return span;
+      span.textContent = `${transportName(kind)} ${integer(count)}`;
+      return i === 0 ? [span] : [document.createTextNode(' · '), span];
     }),
   );
   text('connections-rate', `${rate(f.per_second.accepted)} / ${rate(f.per_second.closed)}`);
