@@ -66,27 +66,26 @@ export function comparer(sort: ConnzSort): (a: Listed, b: Listed) => number {
 }
 
 /**
- * One page of `connections` (the server's, oldest first) and how many there are. Ascending by
- * accept order (`cid`, `start`, `uptime`) is the order they come in: only the page is described.
- * Any other sort describes each once and keeps the best `offset + limit` as it goes, never
- * sorting them all.
+ * One page of `connections` (the server's `total`, oldest first). Ascending by accept order
+ * (`cid`, `start`, `uptime`) is the order they come in: the walk stops at the end of the page,
+ * and only the page is described. Any other sort describes each once and keeps the best
+ * `offset + limit` as it goes, never sorting them all.
  */
-export function selectConnections(connections: Iterable<MonitoredConnection>, query: ConnzQuery): { total: number; page: ConnectionSnapshot[] } {
+export function selectConnections(connections: Iterable<MonitoredConnection>, total: number, query: ConnzQuery): { total: number; page: ConnectionSnapshot[] } {
   const wanted = query.offset + query.limit;
-  let total = 0;
   if (!SORTS[query.sort].descending) {
     const page: ConnectionSnapshot[] = [];
+    let index = 0;
     for (const connection of connections) {
-      if (total >= query.offset && total < wanted) page.push(connection.describe());
-      total++;
+      if (index >= wanted) break;
+      if (index++ >= query.offset) page.push(connection.describe());
     }
     return { total, page };
   }
+  if (wanted === 0) return { total, page: [] };
   const compare = comparer(query.sort);
   const best: ConnectionSnapshot[] = [];
   for (const connection of connections) {
-    total++;
-    if (wanted === 0) continue;
     const snapshot = connection.describe();
     if (best.length === wanted && compare(snapshot, best[wanted - 1] as ConnectionSnapshot) >= 0) continue;
     insertSorted(best, snapshot, compare);

@@ -16,7 +16,7 @@ export function startServerMonitor(server: RunningServer, where: ListenAddress):
     {
       ready,
       varz: () => Promise.resolve(varzOf({ ready: ready(), workers: 1, restarts: 0, totals: [probe.totals()] })),
-      connz: (query) => Promise.resolve(connzOf(selectConnections(server.connections(), query), query)),
+      connz: (query) => Promise.resolve(connzOf(selectConnections(server.connections(), server.clients, query), query)),
       metrics: async () => ({ text: await registry.metrics(), contentType: registry.contentType }),
       sampler: new Sampler({ ready, read: () => [{ key: 'server', reading: probe.read() }] }),
     },

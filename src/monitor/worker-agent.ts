@@ -29,7 +29,7 @@ export function startWorkerAgent(server: RunningServer): MonitorAgent {
         case 'totals':
           return probe.totals();
         case 'connz':
-          return selectConnections(server.connections(), asked.query);
+          return selectConnections(server.connections(), server.clients, asked.query);
         case 'metrics':
           return registry.getMetricsAsJSON();
         default:

@@ -57,7 +57,7 @@ void describe('selectConnections', () => {
 
   void it('pages in accept order describing only the page', () => {
     const { list, described } = connections(many);
-    const { total, page } = selectConnections(list, query({ offset: 10, limit: 5 }));
+    const { total, page } = selectConnections(list, 50, query({ offset: 10, limit: 5 }));
     assert.equal(total, 50);
     assert.deepEqual(page.map((c) => c.id), [11, 12, 13, 14, 15]);
     assert.equal(described(), 5);
@@ -65,13 +65,13 @@ void describe('selectConnections', () => {
 
   void it('an offset past the end gives an empty page and the total', () => {
     const { list } = connections(many);
-    assert.deepEqual(selectConnections(list, query({ offset: 60, limit: 5 })), { total: 50, page: [] });
-    assert.deepEqual(selectConnections(list, query({ sort: 'symbols', offset: 60, limit: 5 })), { total: 50, page: [] });
+    assert.deepEqual(selectConnections(list, 50, query({ offset: 60, limit: 5 })), { total: 50, page: [] });
+    assert.deepEqual(selectConnections(list, 50, query({ sort: 'symbols', offset: 60, limit: 5 })), { total: 50, page: [] });
   });
 
   void it('limit 0 counts without describing anyone', () => {
     const { list, described } = connections(many);
-    assert.equal(selectConnections(list, query({ limit: 0, sort: 'pending' })).total, 50);
+    assert.equal(selectConnections(list, 50, query({ limit: 0, sort: 'pending' })).total, 50);
     assert.equal(described(), 0);
   });
 
@@ -85,7 +85,7 @@ void describe('selectConnections', () => {
         (fields, sort, offset, limit) => {
           const all = fields.map((f, i) => snapshot(i + 1, f));
           const expected = [...all].sort(comparer(sort)).slice(offset, offset + limit);
-          const { page } = selectConnections(connections(all).list, { offset, limit, sort });
+          const { page } = selectConnections(connections(all).list, all.length, { offset, limit, sort });
           assert.deepEqual(page.map((c) => c.id), expected.map((c) => c.id));
         },
       ),
@@ -93,7 +93,7 @@ void describe('selectConnections', () => {
   });
 
   void it('sorts by pending bytes biggest first', () => {
-    const { page } = selectConnections(connections(many).list, query({ sort: 'pending', limit: 3 }));
+    const { page } = selectConnections(connections(many).list, many.length, query({ sort: 'pending', limit: 3 }));
     assert.deepEqual(page.map((c) => c.queuedBytes), [1049, 1042, 1035]);
   });
 });
@@ -103,7 +103,7 @@ void describe('mergePages (--workers)', () => {
     const worker1 = [snapshot(1, { symbols: 9 }), snapshot(2, { symbols: 5 }), snapshot(3, { symbols: 1 })];
     const worker2 = [snapshot(1, { symbols: 7 }), snapshot(2, { symbols: 5 })];
     const wanted = query({ sort: 'symbols', offset: 1, limit: 2 });
-    const first = (list: ConnectionSnapshot[]): { total: number; page: ConnectionSnapshot[] } => selectConnections(connections(list).list, { ...wanted, offset: 0, limit: 3 });
+    const first = (list: ConnectionSnapshot[]): { total: number; page: ConnectionSnapshot[] } => selectConnections(connections(list).list, list.length, { ...wanted, offset: 0, limit: 3 });
     const merged = mergePages([{ worker: 1, ...first(worker1) }, { worker: 2, ...first(worker2) }], wanted);
     assert.equal(merged.total, 5);
     assert.deepEqual(merged.page.map((c) => [c.worker, c.id, c.symbols]), [[2, 1, 7], [1, 2, 5]]);
