@@ -8,6 +8,7 @@
  *   npm run bench -- scale --clients 100000 --workers 6
  *   npm run bench -- scale --target 127.0.0.1:65432     # any server speaking the protocol
  *   npm run bench -- isolation                           # one good client beside 100 non-readers
+ *   npm run bench -- scale --dashboards 10 --no-bare     # the same load without, then with, ten dashboards open
  *   npm run bench -- --smoke                             # a few hundred clients, a few seconds
  */
 import { writeFileSync } from 'node:fs';
@@ -39,6 +40,7 @@ const { values, positionals } = parseArgs({
     'no-bare': { type: 'boolean', default: false },
     'non-readers': { type: 'string' },
     waves: { type: 'string' },
+    dashboards: { type: 'string' },
   },
 });
 const unknown = positionals.filter((name) => !(SCENARIOS as readonly string[]).includes(name));
@@ -51,7 +53,7 @@ const progress = (line: string): void => {
   else process.stderr.write(`${line}\n`);
 };
 
-const results: { scale?: ScaleResult; scaleBare?: ScaleResult; flood?: PumpResult; small?: PumpResult; startup?: StartupResult; isolation?: IsolationResult; machine: Record<string, unknown> } = {
+const results: { scale?: ScaleResult; scaleDashboards?: ScaleResult; scaleBare?: ScaleResult; flood?: PumpResult; small?: PumpResult; startup?: StartupResult; isolation?: IsolationResult; machine: Record<string, unknown> } = {
   machine: await machine(),
 };
 const failures: string[] = [];
@@ -76,6 +78,15 @@ for (const scenario of scenarios) {
       printScale(scale);
       if (scale.answersWrong > 0 || scale.badChunks > 0) failures.push(`scale: ${scale.answersWrong} wrong answers, ${scale.badChunks} bad chunks`);
       if (scale.clientsHeld < scale.clientsWanted) failures.push(`scale: held ${scale.clientsHeld} of ${scale.clientsWanted} clients`);
+      const dashboards = Number(values.dashboards ?? 0);
+      if (dashboards > 0 && target === undefined) {
+        // The same load again, in the same invocation, with the dashboards open during the hold.
+        const watched = await runScale({ ...common, dashboards });
+        results.scaleDashboards = watched;
+        progress('');
+        printScale(watched, `the same, with ${dashboards} dashboards open (each: /events, /connz every 2 s)`);
+        failures.push(...dashboardFailures(printDashboardCost(scale, watched), watched, !smoke));
+      }
       if (scale.ramp.length > 1) {
         const chart = resultPath('scale', 'svg');
         writeFileSync(chart, rampChart(scale.ramp));
@@ -143,7 +154,7 @@ function printScale(r: ScaleResult, title?: string): void {
   table(title ?? `scale: ${r.clientsWanted} clients, ${r.serverWorkers} server process(es), ${r.serverMode} mode, hold ${r.holdSeconds} s`, [
     ['clients held', `${r.clientsHeld} (generator: ${r.generatorProcesses} processes)`],
     ['chunks per second', r.chunksPerSecond.toFixed(0)],
-    ['lateness, server side', ms(r.serverLatenessMs, '<= ')],
+    ['lateness, server side', `${ms(r.serverLatenessMs, '<= ')}${r.serverLatenessMeanMs === undefined ? '' : `, mean ${r.serverLatenessMeanMs.toFixed(3)} ms`}`],
     ['lateness, client side', ms(r.clientLatenessMs)],
     ['statistics round trip', `${ms(r.roundTripMs)} (${r.roundTripMs.count} answers)`],
     ['server CPU', r.serverCpuPercent === undefined ? 'n/a' : `${r.serverCpuPercent.toFixed(1)} % of one core, ${r.serverCpuUsPerChunk?.toFixed(1) ?? 'n/a'} us per chunk, ${Math.round((r.serverCpuSystemShare ?? 0) * 100)} % of it in the kernel`],
@@ -161,6 +172,31 @@ function printScale(r: ScaleResult, title?: string): void {
     ['bad chunks, dropped, connect failures', `${r.badChunks}, ${r.dropped}, ${r.connectFailures}`],
   ]);
   for (const problem of r.problems) console.log(`  problem: ${problem}`);
+}
+
+/** What the dashboards moved, in percent: mean lateness (exact) and CPU per chunk; p50 and p99 are bucket bounds, shown only. */
+function printDashboardCost(without: ScaleResult, watched: ScaleResult): { latenessPercent: number | undefined; cpuPercent: number | undefined } {
+  const change = (a: number | undefined, b: number | undefined): number | undefined => (a === undefined || b === undefined || a === 0 ? undefined : ((b - a) / a) * 100);
+  const percent = (value: number | undefined): string => (value === undefined ? 'n/a' : `${value >= 0 ? '+' : ''}${value.toFixed(1)} %`);
+  const latenessPercent = change(without.serverLatenessMeanMs, watched.serverLatenessMeanMs);
+  const cpuPercent = change(without.serverCpuUsPerChunk, watched.serverCpuUsPerChunk);
+  const d = watched.dashboards;
+  table(`dashboards: ${d?.viewers ?? 0} open against none, same load, same invocation (floor: within 5 %)`, [
+    ['server lateness, mean', `${without.serverLatenessMeanMs?.toFixed(3) ?? 'n/a'} -> ${watched.serverLatenessMeanMs?.toFixed(3) ?? 'n/a'} ms (${percent(latenessPercent)})`],
+    ['server lateness, p50 / p99 (bounds)', `${without.serverLatenessMs?.p50 ?? 'n/a'} / ${without.serverLatenessMs?.p99 ?? 'n/a'} -> ${watched.serverLatenessMs?.p50 ?? 'n/a'} / ${watched.serverLatenessMs?.p99 ?? 'n/a'} ms`],
+    ['server CPU per chunk', `${without.serverCpuUsPerChunk?.toFixed(1) ?? 'n/a'} -> ${watched.serverCpuUsPerChunk?.toFixed(1) ?? 'n/a'} us (${percent(cpuPercent)})`],
+    ['dashboards received', `${d?.events ?? 0} events, ${d?.connzPolls ?? 0} /connz answers, ${d?.errors ?? 0} errors`],
+  ]);
+  return { latenessPercent, cpuPercent };
+}
+
+function dashboardFailures(cost: { latenessPercent: number | undefined; cpuPercent: number | undefined }, watched: ScaleResult, floor: boolean): string[] {
+  const failed: string[] = [];
+  if ((watched.dashboards?.errors ?? 1) > 0 || (watched.dashboards?.events ?? 0) === 0) failed.push(`dashboards: ${watched.dashboards?.errors ?? '?'} errors, ${watched.dashboards?.events ?? 0} events`);
+  if (!floor) return failed;
+  if (cost.latenessPercent === undefined || cost.latenessPercent > 5) failed.push(`dashboards: mean lateness moved ${cost.latenessPercent?.toFixed(1) ?? '?'} % (floor 5 %)`);
+  if (cost.cpuPercent === undefined || cost.cpuPercent > 5) failed.push(`dashboards: CPU per chunk moved ${cost.cpuPercent?.toFixed(1) ?? '?'} % (floor 5 %)`);
+  return failed;
 }
 
 function printPump(r: PumpResult): void {

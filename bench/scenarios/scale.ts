@@ -2,6 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { Tally } from '../lib/checking-client.js';
+import { Dashboards, type DashboardTally } from '../lib/dashboards.js';
 import type { LoadPlan, WorkerMessage, WorkerReport } from '../lib/load-worker.js';
 import { BARE_SERVER_BIN, histogramDelta, metricTotal, ServerProcess, type Metrics } from '../lib/server-process.js';
 
@@ -24,6 +25,8 @@ export interface ScaleOptions {
   readonly target: { host: string; port: number } | undefined;
   /** Load the bare yardstick server instead of ours (bench/lib/bare-server.ts). */
   readonly bare?: boolean;
+  /** Dashboards open on the server's monitor during the hold (see bench/lib/dashboards.ts). */
+  readonly dashboards?: number;
   readonly progress: (line: string) => void;
 }
 
@@ -44,6 +47,10 @@ export interface ScaleResult {
   readonly serverMode: string;
   readonly chunksPerSecond: number;
   readonly serverLatenessMs: { p50: number; p99: number; max: number } | undefined;
+  /** The exact mean, from the histogram's sum and count. */
+  readonly serverLatenessMeanMs: number | undefined;
+  /** The dashboards open during the hold, and what they received. */
+  readonly dashboards: DashboardTally | undefined;
   readonly clientLatenessMs: { p50: number; p99: number; max: number };
   readonly roundTripMs: { p50: number; p99: number; max: number; count: number };
   readonly serverCpuPercent: number | undefined;
@@ -136,6 +143,10 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
     options.progress(`ramp: ${sample.clients}/${options.clients} clients, server lateness p99 ${fmt(sample.latenessP99Ms)} ms, RSS ${fmt(sample.rssMb)} MB`);
   }
 
+  // Dashboards open before the window, so that it measures them open, not opening.
+  const base = server?.metricsUrl?.replace(/\/metrics$/, '');
+  const dashboards = options.dashboards !== undefined && options.dashboards > 0 && base !== undefined ? await Dashboards.open(base, options.dashboards) : undefined;
+
   // Hold: one measuring window, bounded by resets on both sides.
   for (const worker of workers) worker.send({ type: 'reset' } satisfies WorkerMessage);
   const before = await metricsOf(server);
@@ -148,6 +159,7 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
   }
   const after = await metricsOf(server);
   const cpuAfter = server?.cpuSeconds();
+  const dashboardTally = dashboards?.close();
   const splitAfter = server?.cpuSplit();
   const heldSeconds = (performance.now() - holdStart) / 1000;
   const rss = server?.rssBytes();
@@ -182,6 +194,8 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
     serverMode: options.serverMode,
     chunksPerSecond: round(chunks / heldSeconds),
     serverLatenessMs: late === undefined ? undefined : { p50: late.p50 * 1000, p99: late.p99 * 1000, max: late.max * 1000 },
+    serverLatenessMeanMs: after === undefined ? undefined : meanLatenessMs(before, after),
+    dashboards: dashboardTally,
     clientLatenessMs: { p50: round(hold.lateness.percentile(0.5) / 1000), p99: round(hold.lateness.percentile(0.99) / 1000), max: round(hold.lateness.max / 1000) },
     roundTripMs: {
       p50: round(hold.roundTrip.percentile(0.5) / 1000),
@@ -222,6 +236,14 @@ function round(value: number): number {
 
 function fmt(value: number): string {
   return value.toFixed(1);
+}
+
+/** The mean lateness between two scrapes, exact: the histogram's sum over its count. */
+function meanLatenessMs(before: Metrics | undefined, after: Metrics): number | undefined {
+  const name = 'multi_socket_chunk_lateness_seconds';
+  const delta = (key: string): number => (after.get(key) ?? 0) - (before?.get(key) ?? 0);
+  const count = delta(`${name}_count`);
+  return count === 0 ? undefined : Math.round((delta(`${name}_sum`) * 1e6) / count) / 1000;
 }
 
 /** The server's metrics, when it serves them (the bare yardstick does not). */
