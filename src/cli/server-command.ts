@@ -45,9 +45,10 @@ options:
                              disconnected (default: ${D.slowClientTimeoutMs / 1000})
   --shutdown-timeout SECONDS time clients get to read the shutdown frame on SIGINT or
                              SIGTERM before their sockets are destroyed (default: ${D.shutdownTimeoutMs / 1000})
-  --metrics [HOST:]PORT      serve Prometheus metrics at http://HOST:PORT/metrics: clients,
-                             chunks, errors by code, chunk lateness, CPU, memory, handles
-                             (HOST defaults to 127.0.0.1; PORT 0 picks a free one)
+  --metrics [HOST:]PORT      serve a live dashboard at http://HOST:PORT/, the figures
+                             behind it (/events, /varz, /connz, /healthz, /readyz) and
+                             Prometheus metrics (/metrics) (HOST defaults to 127.0.0.1;
+                             PORT 0 picks a free one)
   --stats-interval SECONDS   print the counters (errors by code, clients, memory, handles)
                              this often; 0 for never; with --workers, each worker prints its
                              own (default: 0)
