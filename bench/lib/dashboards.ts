@@ -1,4 +1,6 @@
-import { get, type ClientRequest } from 'node:http';
+import { Agent, get, type ClientRequest } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { histogramDelta, metricTotal, type Metrics, type ServerProcess } from './server-process.js';
 
 /** What the dashboard page does: one event stream with five minutes of backlog, a poll of the connections every two seconds. */
 const BACKLOG = 300;
@@ -14,13 +16,15 @@ export interface DashboardTally {
 }
 
 /**
- * N dashboards open on the monitor, as the page loads them: each reads `/events` (all its
- * events, counted) and polls `/connz?limit=20`, the polls spread over the two seconds as pages
- * opened at different times would be. The cost they add is the server's to show.
+ * N dashboards open on the monitor, as a browser loads the page: each reads `/events` (all its
+ * events, counted) and polls `/connz?limit=20` over a connection it keeps, the polls spread over
+ * the two seconds as pages opened at different times would be. The cost they add is the
+ * server's to show.
  */
 export class Dashboards {
   readonly #base: string;
   readonly #streams: ClientRequest[] = [];
+  readonly #agents: Agent[] = [];
   readonly #timers: NodeJS.Timeout[] = [];
   #events = 0;
   #polls = 0;
@@ -44,6 +48,7 @@ export class Dashboards {
   close(): DashboardTally {
     for (const timer of this.#timers) clearTimeout(timer);
     for (const stream of this.#streams) stream.destroy();
+    for (const agent of this.#agents) agent.destroy();
     return this.tally();
   }
 
@@ -70,19 +75,107 @@ export class Dashboards {
         resolve();
       });
       this.#streams.push(stream);
+      // A browser keeps its connection for the polls, beside the one of the stream.
+      const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+      this.#agents.push(agent);
       const first = setTimeout(() => {
-        this.#timers.push(setInterval(() => this.#poll(), CONNZ_EVERY_MS));
-        this.#poll();
+        this.#timers.push(setInterval(() => this.#poll(agent), CONNZ_EVERY_MS));
+        this.#poll(agent);
       }, (CONNZ_EVERY_MS * index) / count);
       this.#timers.push(first);
     });
   }
 
-  #poll(): void {
-    get(`${this.#base}/connz?limit=${CONNZ_LIMIT}`, { agent: false }, (response) => {
+  #poll(agent: Agent): void {
+    get(`${this.#base}/connz?limit=${CONNZ_LIMIT}`, { agent }, (response) => {
       if (response.statusCode === 200) this.#polls++;
       else this.#errors++;
       response.resume();
     }).on('error', () => this.#errors++);
+  }
+}
+
+/** One side of the comparison: the windows without dashboards, or those with them open. */
+export interface DashboardSide {
+  readonly windows: number;
+  readonly seconds: number;
+  readonly chunks: number;
+  readonly cpuUsPerChunk: number;
+  /** Exact, from the histogram's sum and count. */
+  readonly latenessMeanMs: number;
+  /** Bucket bounds. */
+  readonly latenessP50Ms: number;
+  readonly latenessP99Ms: number;
+}
+
+export interface DashboardComparison {
+  readonly dashboards: number;
+  readonly windowSeconds: number;
+  readonly without: DashboardSide;
+  readonly with: DashboardSide;
+  readonly received: DashboardTally;
+}
+
+const LATENESS = 'multi_socket_chunk_lateness_seconds';
+
+/**
+ * What `count` dashboards cost a loaded server, measured on the same server and clients:
+ * windows of up to `longestWindowSeconds` without them and with them open, in the order without, with,
+ * with, without, without, with… (so that a drift of the machine over the run weighs on both
+ * sides alike), for `seconds` in all. Each side adds up its windows' CPU time, chunks and
+ * lateness histogram.
+ */
+export async function compareDashboards(server: ServerProcess, base: string, count: number, seconds: number, longestWindowSeconds = 10): Promise<DashboardComparison> {
+  // Two windows at least, one of each.
+  const windowSeconds = Math.min(longestWindowSeconds, seconds / 2);
+  const windows = Math.floor(seconds / windowSeconds);
+  const sides = [new SideTally(), new SideTally()];
+  let received: DashboardTally = { viewers: 0, events: 0, connzPolls: 0, errors: 0 };
+  for (let window = 0; window < windows; window++) {
+    const open = ((window + 1) >> 1) % 2 === 1;
+    // Open before the window starts: it measures them open, not opening.
+    const dashboards = open ? await Dashboards.open(base, count) : undefined;
+    const before = await server.metrics();
+    const cpuBefore = server.cpuSeconds();
+    const startedAt = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, windowSeconds * 1000));
+    const after = await server.metrics();
+    sides[open ? 1 : 0]?.add(before, after, server.cpuSeconds() - cpuBefore, (performance.now() - startedAt) / 1000);
+    const tally = dashboards?.close();
+    if (tally !== undefined) received = { viewers: tally.viewers, events: received.events + tally.events, connzPolls: received.connzPolls + tally.connzPolls, errors: received.errors + tally.errors };
+  }
+  return { dashboards: count, windowSeconds, without: (sides[0] as SideTally).side(), with: (sides[1] as SideTally).side(), received };
+}
+
+class SideTally {
+  windows = 0;
+  seconds = 0;
+  cpuSeconds = 0;
+  /** Differences of the chunk counter and of the lateness histogram's series, summed over the windows. */
+  readonly deltas = new Map<string, number>();
+
+  add(before: Metrics, after: Metrics, cpuSeconds: number, seconds: number): void {
+    this.windows++;
+    this.seconds += seconds;
+    this.cpuSeconds += cpuSeconds;
+    for (const [key, value] of after) {
+      if (key !== 'multi_socket_chunks_total' && !key.startsWith(LATENESS)) continue;
+      this.deltas.set(key, (this.deltas.get(key) ?? 0) + value - (before.get(key) ?? 0));
+    }
+  }
+
+  side(): DashboardSide {
+    const chunks = metricTotal(this.deltas, 'multi_socket_chunks_total');
+    const late = histogramDelta(undefined, this.deltas, LATENESS);
+    const count = this.deltas.get(`${LATENESS}_count`) ?? 0;
+    return {
+      windows: this.windows,
+      seconds: Math.round(this.seconds * 10) / 10,
+      chunks,
+      cpuUsPerChunk: chunks === 0 ? 0 : Math.round((this.cpuSeconds * 1e7) / chunks) / 10,
+      latenessMeanMs: count === 0 ? 0 : Math.round(((this.deltas.get(`${LATENESS}_sum`) ?? 0) * 1e6) / count) / 1000,
+      latenessP50Ms: late.p50 * 1000,
+      latenessP99Ms: late.p99 * 1000,
+    };
   }
 }

@@ -2,7 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { Tally } from '../lib/checking-client.js';
-import { Dashboards, type DashboardTally } from '../lib/dashboards.js';
+import { compareDashboards, type DashboardComparison } from '../lib/dashboards.js';
 import type { LoadPlan, WorkerMessage, WorkerReport } from '../lib/load-worker.js';
 import { BARE_SERVER_BIN, histogramDelta, metricTotal, ServerProcess, type Metrics } from '../lib/server-process.js';
 
@@ -25,7 +25,7 @@ export interface ScaleOptions {
   readonly target: { host: string; port: number } | undefined;
   /** Load the bare yardstick server instead of ours (bench/lib/bare-server.ts). */
   readonly bare?: boolean;
-  /** Dashboards open on the server's monitor during the hold (see bench/lib/dashboards.ts). */
+  /** Dashboards to open on the server's monitor, in every other window of the hold (see bench/lib/dashboards.ts). */
   readonly dashboards?: number;
   readonly progress: (line: string) => void;
 }
@@ -49,8 +49,8 @@ export interface ScaleResult {
   readonly serverLatenessMs: { p50: number; p99: number; max: number } | undefined;
   /** The exact mean, from the histogram's sum and count. */
   readonly serverLatenessMeanMs: number | undefined;
-  /** The dashboards open during the hold, and what they received. */
-  readonly dashboards: DashboardTally | undefined;
+  /** With `dashboards`: the hold's windows without them against those with them open. */
+  readonly dashboards: DashboardComparison | undefined;
   readonly clientLatenessMs: { p50: number; p99: number; max: number };
   readonly roundTripMs: { p50: number; p99: number; max: number; count: number };
   readonly serverCpuPercent: number | undefined;
@@ -143,23 +143,21 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
     options.progress(`ramp: ${sample.clients}/${options.clients} clients, server lateness p99 ${fmt(sample.latenessP99Ms)} ms, RSS ${fmt(sample.rssMb)} MB`);
   }
 
-  // Dashboards open before the window, so that it measures them open, not opening.
-  const base = server?.metricsUrl?.replace(/\/metrics$/, '');
-  const dashboards = options.dashboards !== undefined && options.dashboards > 0 && base !== undefined ? await Dashboards.open(base, options.dashboards) : undefined;
-
   // Hold: one measuring window, bounded by resets on both sides.
   for (const worker of workers) worker.send({ type: 'reset' } satisfies WorkerMessage);
   const before = await metricsOf(server);
   const cpuBefore = server?.cpuSeconds();
   const splitBefore = server?.cpuSplit();
   const holdStart = performance.now();
+  const base = server?.metricsUrl?.replace(/\/metrics$/, '');
+  const comparing = server !== undefined && base !== undefined && (options.dashboards ?? 0) > 0 ? compareDashboards(server, base, options.dashboards ?? 0, options.holdSeconds) : undefined;
   while (performance.now() - holdStart < options.holdSeconds * 1000) {
     await delay(Math.min(5000, options.holdSeconds * 1000 - (performance.now() - holdStart)));
     options.progress(`hold: ${Math.round((performance.now() - holdStart) / 1000)}/${options.holdSeconds} s, ${total()} clients, ${hold.counts.answersChecked} answers checked`);
   }
   const after = await metricsOf(server);
   const cpuAfter = server?.cpuSeconds();
-  const dashboardTally = dashboards?.close();
+  const dashboards = await comparing;
   const splitAfter = server?.cpuSplit();
   const heldSeconds = (performance.now() - holdStart) / 1000;
   const rss = server?.rssBytes();
@@ -195,7 +193,7 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
     chunksPerSecond: round(chunks / heldSeconds),
     serverLatenessMs: late === undefined ? undefined : { p50: late.p50 * 1000, p99: late.p99 * 1000, max: late.max * 1000 },
     serverLatenessMeanMs: after === undefined ? undefined : meanLatenessMs(before, after),
-    dashboards: dashboardTally,
+    dashboards,
     clientLatenessMs: { p50: round(hold.lateness.percentile(0.5) / 1000), p99: round(hold.lateness.percentile(0.99) / 1000), max: round(hold.lateness.max / 1000) },
     roundTripMs: {
       p50: round(hold.roundTrip.percentile(0.5) / 1000),
