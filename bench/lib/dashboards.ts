@@ -29,6 +29,8 @@ export class Dashboards {
   #events = 0;
   #polls = 0;
   #errors = 0;
+  /** Closing cuts what is in flight: those are not errors. */
+  #closed = false;
 
   private constructor(base: string) {
     this.#base = base;
@@ -46,6 +48,7 @@ export class Dashboards {
   }
 
   close(): DashboardTally {
+    this.#closed = true;
     for (const timer of this.#timers) clearTimeout(timer);
     for (const stream of this.#streams) stream.destroy();
     for (const agent of this.#agents) agent.destroy();
@@ -55,7 +58,7 @@ export class Dashboards {
   #openOne(index: number, count: number): Promise<void> {
     return new Promise((resolve) => {
       const stream = get(`${this.#base}/events?backlog=${BACKLOG}`, { agent: false }, (response) => {
-        if (response.statusCode !== 200) this.#errors++;
+        if (response.statusCode !== 200) this.#failed();
         response.setEncoding('utf8');
         // Each event ends with a blank line, and so does the stream's opening block (a comment, the retry).
         let blocks = 0;
@@ -71,7 +74,7 @@ export class Dashboards {
         });
       });
       stream.on('error', () => {
-        this.#errors++;
+        this.#failed();
         resolve();
       });
       this.#streams.push(stream);
@@ -89,9 +92,13 @@ export class Dashboards {
   #poll(agent: Agent): void {
     get(`${this.#base}/connz?limit=${CONNZ_LIMIT}`, { agent }, (response) => {
       if (response.statusCode === 200) this.#polls++;
-      else this.#errors++;
+      else this.#failed();
       response.resume();
-    }).on('error', () => this.#errors++);
+    }).on('error', () => this.#failed());
+  }
+
+  #failed(): void {
+    if (!this.#closed) this.#errors++;
   }
 }
 
