@@ -168,19 +168,28 @@ function printScale(r: ScaleResult, title?: string): void {
   for (const problem of r.problems) console.log(`  problem: ${problem}`);
 }
 
-/** What the dashboards moved, in percent: mean lateness (exact) and CPU per chunk; p50 and p99 are bucket bounds, shown only. */
+/**
+ * What the dashboards moved, in percent: CPU per chunk and lateness, the median of the windows'
+ * exact means (a stall of the machine in one window moves the pooled mean, not the median);
+ * the pooled mean, p50 and p99 (bucket bounds) and each window are shown too.
+ */
 function printDashboardCost(c: DashboardComparison): { latenessPercent: number; cpuPercent: number } {
   const change = (a: number, b: number): number => (a === 0 ? 0 : ((b - a) / a) * 100);
   const percent = (value: number): string => `${value >= 0 ? '+' : ''}${value.toFixed(1)} %`;
-  const latenessPercent = change(c.without.latenessMeanMs, c.with.latenessMeanMs);
+  const latenessPercent = change(c.without.latenessMedianMs, c.with.latenessMedianMs);
   const cpuPercent = change(c.without.cpuUsPerChunk, c.with.cpuUsPerChunk);
   const side = (s: DashboardComparison['with']): string => `${s.windows} windows, ${s.seconds} s, ${s.chunks} chunks`;
   table(`dashboards: ${c.dashboards} open (each: /events, /connz every 2 s) in every other ${c.windowSeconds} s window of the hold, against none (floor: within 5 %)`, [
     ['without / with', `${side(c.without)} / ${side(c.with)}`],
-    ['server lateness, mean', `${c.without.latenessMeanMs.toFixed(3)} -> ${c.with.latenessMeanMs.toFixed(3)} ms (${percent(latenessPercent)})`],
-    ['server lateness, p50 / p99 (bounds)', `${c.without.latenessP50Ms} / ${c.without.latenessP99Ms} -> ${c.with.latenessP50Ms} / ${c.with.latenessP99Ms} ms`],
     ['server CPU per chunk', `${c.without.cpuUsPerChunk.toFixed(1)} -> ${c.with.cpuUsPerChunk.toFixed(1)} us (${percent(cpuPercent)})`],
+    ["server lateness, the windows' median mean", `${c.without.latenessMedianMs.toFixed(3)} -> ${c.with.latenessMedianMs.toFixed(3)} ms (${percent(latenessPercent)})`],
+    ['server lateness, mean of every chunk', `${c.without.latenessMeanMs.toFixed(3)} -> ${c.with.latenessMeanMs.toFixed(3)} ms (${percent(change(c.without.latenessMeanMs, c.with.latenessMeanMs))})`],
+    ['server lateness, p50 / p99 (bounds)', `${c.without.latenessP50Ms} / ${c.without.latenessP99Ms} -> ${c.with.latenessP50Ms} / ${c.with.latenessP99Ms} ms`],
     ['dashboards received', `${c.received.events} events, ${c.received.connzPolls} /connz answers, ${c.received.errors} errors`],
+    ...c.windows.map((w, i): [string, string] => [
+      `  window ${i + 1}, ${w.open ? 'with' : 'without'}`,
+      `${w.cpuUsPerChunk.toFixed(1)} us per chunk, lateness mean ${w.latenessMeanMs.toFixed(3)} / p99 <= ${w.latenessP99Ms} / max <= ${w.latenessMaxMs} ms`,
+    ]),
   ]);
   return { latenessPercent, cpuPercent };
 }
@@ -189,7 +198,7 @@ function dashboardFailures(cost: { latenessPercent: number; cpuPercent: number }
   const failed: string[] = [];
   if (c.received.errors > 0 || c.received.events === 0) failed.push(`dashboards: ${c.received.errors} errors, ${c.received.events} events`);
   if (!floor) return failed;
-  if (cost.latenessPercent > 5) failed.push(`dashboards: mean lateness moved ${cost.latenessPercent.toFixed(1)} % (floor 5 %)`);
+  if (cost.latenessPercent > 5) failed.push(`dashboards: lateness (the windows' median mean) moved ${cost.latenessPercent.toFixed(1)} % (floor 5 %)`);
   if (cost.cpuPercent > 5) failed.push(`dashboards: CPU per chunk moved ${cost.cpuPercent.toFixed(1)} % (floor 5 %)`);
   return failed;
 }

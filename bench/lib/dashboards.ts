@@ -36,7 +36,7 @@ export class Dashboards {
     this.#base = base;
   }
 
-  /** Opens `count` dashboards on the monitor at `base` (`http://host:port`); resolves once each has its first events. */
+  /** Opens `count` dashboards on the monitor at `base` (`http://host:port`); resolves once each has had its backlog and a live event. */
   static async open(base: string, count: number): Promise<Dashboards> {
     const dashboards = new Dashboards(base);
     await Promise.all(Array.from({ length: count }, (_, i) => dashboards.#openOne(i, count)));
@@ -63,14 +63,17 @@ export class Dashboards {
         // Each event ends with a blank line, and so does the stream's opening block (a comment, the retry).
         let blocks = 0;
         let endedWithNewline = false;
+        let firstAt: number | undefined;
         response.on('data', (chunk: string) => {
+          // The backlog comes at once, live events a second apart: one well after the first data is live.
+          firstAt ??= performance.now();
+          if (performance.now() - firstAt > 500) resolve();
           for (let at = chunk.indexOf('\n'); at !== -1; at = chunk.indexOf('\n', at + 1)) {
             if (at === 0 ? endedWithNewline : chunk[at - 1] === '\n') {
               if (blocks++ > 0) this.#events++;
             }
           }
           endedWithNewline = chunk.endsWith('\n');
-          if (blocks > 1) resolve();
         });
       });
       stream.on('error', () => {
@@ -102,14 +105,29 @@ export class Dashboards {
   }
 }
 
-/** One side of the comparison: the windows without dashboards, or those with them open. */
-export interface DashboardSide {
-  readonly windows: number;
+/** One window of the comparison. */
+export interface DashboardWindow {
+  readonly open: boolean;
   readonly seconds: number;
   readonly chunks: number;
   readonly cpuUsPerChunk: number;
   /** Exact, from the histogram's sum and count. */
   readonly latenessMeanMs: number;
+  /** Bucket bounds. */
+  readonly latenessP99Ms: number;
+  readonly latenessMaxMs: number;
+}
+
+/** One side of the comparison: the windows without dashboards, or those with them open, added up. */
+export interface DashboardSide {
+  readonly windows: number;
+  readonly seconds: number;
+  readonly chunks: number;
+  readonly cpuUsPerChunk: number;
+  /** Of every chunk of the side: a single stall of the machine in one window weighs on it. */
+  readonly latenessMeanMs: number;
+  /** The median of the windows' means: what a stall in one window does not move. */
+  readonly latenessMedianMs: number;
   /** Bucket bounds. */
   readonly latenessP50Ms: number;
   readonly latenessP99Ms: number;
@@ -120,26 +138,27 @@ export interface DashboardComparison {
   readonly windowSeconds: number;
   readonly without: DashboardSide;
   readonly with: DashboardSide;
+  readonly windows: readonly DashboardWindow[];
   readonly received: DashboardTally;
 }
 
 const LATENESS = 'multi_socket_chunk_lateness_seconds';
+const CHUNKS = 'multi_socket_chunks_total';
 
 /**
  * What `count` dashboards cost a loaded server, measured on the same server and clients:
- * windows of up to `longestWindowSeconds` without them and with them open, in the order without, with,
- * with, without, without, with… (so that a drift of the machine over the run weighs on both
- * sides alike), for `seconds` in all. Each side adds up its windows' CPU time, chunks and
- * lateness histogram.
+ * windows of up to `longestWindowSeconds` without them and with them open, in the order
+ * without, with, with, without, without, with… (so that a drift of the machine over the run
+ * weighs on both sides alike), for `seconds` in all. Each side adds up its windows' CPU time,
+ * chunks and lateness histogram.
  */
 export async function compareDashboards(server: ServerProcess, base: string, count: number, seconds: number, longestWindowSeconds = 10): Promise<DashboardComparison> {
   // Two windows at least, one of each.
   const windowSeconds = Math.min(longestWindowSeconds, seconds / 2);
-  const windows = Math.floor(seconds / windowSeconds);
-  const sides = [new SideTally(), new SideTally()];
+  const windows: { readonly window: DashboardWindow; readonly deltas: Metrics; readonly cpuSeconds: number }[] = [];
   let received: DashboardTally = { viewers: 0, events: 0, connzPolls: 0, errors: 0 };
-  for (let window = 0; window < windows; window++) {
-    const open = ((window + 1) >> 1) % 2 === 1;
+  for (let n = 0; n < Math.floor(seconds / windowSeconds); n++) {
+    const open = ((n + 1) >> 1) % 2 === 1;
     // Open before the window starts: it measures them open, not opening.
     const dashboards = open ? await Dashboards.open(base, count) : undefined;
     const before = await server.metrics();
@@ -147,42 +166,50 @@ export async function compareDashboards(server: ServerProcess, base: string, cou
     const startedAt = performance.now();
     await new Promise((resolve) => setTimeout(resolve, windowSeconds * 1000));
     const after = await server.metrics();
-    sides[open ? 1 : 0]?.add(before, after, server.cpuSeconds() - cpuBefore, (performance.now() - startedAt) / 1000);
+    const cpuSeconds = server.cpuSeconds() - cpuBefore;
+    const deltas = new Map<string, number>();
+    for (const [key, value] of after) if (key === CHUNKS || key.startsWith(LATENESS)) deltas.set(key, value - (before.get(key) ?? 0));
+    windows.push({ window: { open, ...figures(deltas, cpuSeconds, (performance.now() - startedAt) / 1000) }, deltas, cpuSeconds });
     const tally = dashboards?.close();
     if (tally !== undefined) received = { viewers: tally.viewers, events: received.events + tally.events, connzPolls: received.connzPolls + tally.connzPolls, errors: received.errors + tally.errors };
   }
-  return { dashboards: count, windowSeconds, without: (sides[0] as SideTally).side(), with: (sides[1] as SideTally).side(), received };
-}
-
-class SideTally {
-  windows = 0;
-  seconds = 0;
-  cpuSeconds = 0;
-  /** Differences of the chunk counter and of the lateness histogram's series, summed over the windows. */
-  readonly deltas = new Map<string, number>();
-
-  add(before: Metrics, after: Metrics, cpuSeconds: number, seconds: number): void {
-    this.windows++;
-    this.seconds += seconds;
-    this.cpuSeconds += cpuSeconds;
-    for (const [key, value] of after) {
-      if (key !== 'multi_socket_chunks_total' && !key.startsWith(LATENESS)) continue;
-      this.deltas.set(key, (this.deltas.get(key) ?? 0) + value - (before.get(key) ?? 0));
-    }
-  }
-
-  side(): DashboardSide {
-    const chunks = metricTotal(this.deltas, 'multi_socket_chunks_total');
-    const late = histogramDelta(undefined, this.deltas, LATENESS);
-    const count = this.deltas.get(`${LATENESS}_count`) ?? 0;
+  const side = (open: boolean): DashboardSide => {
+    const mine = windows.filter(({ window }) => window.open === open);
+    const deltas = new Map<string, number>();
+    for (const { deltas: each } of mine) for (const [key, value] of each) deltas.set(key, (deltas.get(key) ?? 0) + value);
+    const all = figures(deltas, mine.reduce((sum, { cpuSeconds }) => sum + cpuSeconds, 0), mine.reduce((sum, { window }) => sum + window.seconds, 0));
+    const late = histogramDelta(undefined, deltas, LATENESS);
     return {
-      windows: this.windows,
-      seconds: Math.round(this.seconds * 10) / 10,
-      chunks,
-      cpuUsPerChunk: chunks === 0 ? 0 : Math.round((this.cpuSeconds * 1e7) / chunks) / 10,
-      latenessMeanMs: count === 0 ? 0 : Math.round(((this.deltas.get(`${LATENESS}_sum`) ?? 0) * 1e6) / count) / 1000,
+      windows: mine.length,
+      seconds: all.seconds,
+      chunks: all.chunks,
+      cpuUsPerChunk: all.cpuUsPerChunk,
+      latenessMeanMs: all.latenessMeanMs,
+      latenessMedianMs: median(mine.map(({ window }) => window.latenessMeanMs)),
       latenessP50Ms: late.p50 * 1000,
       latenessP99Ms: late.p99 * 1000,
     };
-  }
+  };
+  return { dashboards: count, windowSeconds, without: side(false), with: side(true), windows: windows.map(({ window }) => window), received };
+}
+
+/** The figures of the chunk counter and lateness histogram differences `deltas`, over `seconds` that used `cpuSeconds`. */
+function figures(deltas: Metrics, cpuSeconds: number, seconds: number): Omit<DashboardWindow, 'open'> {
+  const chunks = metricTotal(deltas, CHUNKS);
+  const late = histogramDelta(undefined, deltas, LATENESS);
+  const count = deltas.get(`${LATENESS}_count`) ?? 0;
+  return {
+    seconds: Math.round(seconds * 10) / 10,
+    chunks,
+    cpuUsPerChunk: chunks === 0 ? 0 : Math.round((cpuSeconds * 1e7) / chunks) / 10,
+    latenessMeanMs: count === 0 ? 0 : Math.round(((deltas.get(`${LATENESS}_sum`) ?? 0) * 1e6) / count) / 1000,
+    latenessP99Ms: late.p99 * 1000,
+    latenessMaxMs: late.max * 1000,
+  };
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length === 0 ? 0 : sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
