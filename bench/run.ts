@@ -10,6 +10,7 @@
  *   npm run bench -- scale --transport ws --clients 10000  # WebSocket clients: beside TCP and a bare ws server
  *   npm run bench -- isolation                           # one good client beside 100 non-readers
  *   npm run bench -- scale --intruders 100 --no-bare     # then a hold beside 100 non-readers and 100 flooders
+ *   npm run bench -- scale --dashboards 10 --hold 120    # the hold's windows with ten dashboards open against those without
  *   npm run bench -- --smoke                             # a few hundred clients, a few seconds
  *   npm run bench -- faults --hostile 10000 --concurrency 300
  *   npm run bench -- faults --soak 600                   # 10 minutes, heap after GC and handles over time
@@ -23,6 +24,7 @@ import { HOSTILE_KINDS } from './lib/hostile.js';
 import { RESULTS_DIR, resultPath } from './lib/report.js';
 import { rampChart } from './lib/svg.js';
 import { faultsFailures, runFaults, type FaultsResult } from './scenarios/faults.js';
+import type { DashboardComparison } from './lib/dashboards.js';
 import { runScale, type ScaleResult } from './scenarios/scale.js';
 import { runPump, type PumpResult } from './scenarios/pump.js';
 import { runStartup, type StartupResult } from './scenarios/startup.js';
@@ -58,6 +60,7 @@ const { values, positionals } = parseArgs({
     seed: { type: 'string', default: '1' },
     kinds: { type: 'string', default: HOSTILE_KINDS.join(',') },
     transport: { type: 'string', default: 'tcp' },
+    dashboards: { type: 'string' },
   },
 });
 const unknown = positionals.filter((name) => !(SCENARIOS as readonly string[]).includes(name));
@@ -100,6 +103,7 @@ for (const scenario of scenarios) {
         serverWorkers: Number(values.workers),
         serverMode: values['server-mode'],
         serverNodeArgs: values.profile ? ['--cpu-prof', '--cpu-prof-dir', RESULTS_DIR] : [],
+        dashboards: Number(values.dashboards ?? 0),
         target,
         progress,
       };
@@ -110,6 +114,7 @@ for (const scenario of scenarios) {
       if ((scale.intruded?.answersWrong ?? 0) > 0) failures.push(`scale: ${scale.intruded?.answersWrong} wrong answers beside the intruders`);
       if (scale.answersWrong > 0 || scale.badChunks > 0) failures.push(`scale: ${scale.answersWrong} wrong answers, ${scale.badChunks} bad chunks`);
       if (scale.clientsHeld < scale.clientsWanted) failures.push(`scale: held ${scale.clientsHeld} of ${scale.clientsWanted} clients`);
+      if (scale.dashboards !== undefined) failures.push(...dashboardFailures(printDashboardCost(scale.dashboards), scale.dashboards, !smoke));
       if (scale.ramp.length > 1) {
         const chart = resultPath('scale', 'svg');
         writeFileSync(chart, rampChart(scale.ramp));
@@ -122,7 +127,7 @@ for (const scenario of scenarios) {
       }
       // The same load on a bare Node server, in the same run: the floor of this machine.
       if (target === undefined && !smoke && !values['no-bare'] && common.serverWorkers === 1) {
-        const bare = await runScale({ ...common, bare: true });
+        const bare = await runScale({ ...common, bare: true, dashboards: 0 });
         results.scaleBare = bare;
         progress('');
         printScale(bare, 'bare Node server (a setTimeout and one write per chunk, nothing else)');
@@ -238,7 +243,7 @@ function printScale(r: ScaleResult, title?: string): void {
   table(title ?? `scale: ${r.clientsWanted} ${r.transport === 'ws' ? 'WebSocket ' : ''}clients, ${r.serverWorkers} server process(es), ${r.serverMode} mode, hold ${r.holdSeconds} s`, [
     ['clients held', `${r.clientsHeld} (generator: ${r.generatorProcesses} processes)`],
     ['chunks per second', r.chunksPerSecond.toFixed(0)],
-    ['lateness, server side', ms(r.serverLatenessMs, '<= ')],
+    ['lateness, server side', `${ms(r.serverLatenessMs, '<= ')}${r.serverLatenessMeanMs === undefined ? '' : `, mean ${r.serverLatenessMeanMs.toFixed(3)} ms`}`],
     ['lateness, client side', ms(r.clientLatenessMs)],
     ['statistics round trip', `${ms(r.roundTripMs)} (${r.roundTripMs.count} answers)`],
     ['server CPU', r.serverCpuPercent === undefined ? 'n/a' : `${r.serverCpuPercent.toFixed(1)} % of one core, ${r.serverCpuUsPerChunk?.toFixed(1) ?? 'n/a'} us per chunk, ${Math.round((r.serverCpuSystemShare ?? 0) * 100)} % of it in the kernel`],
@@ -268,6 +273,41 @@ function printScale(r: ScaleResult, title?: string): void {
     ]);
   }
   for (const problem of r.problems) console.log(`  problem: ${problem}`);
+}
+
+/**
+ * What the dashboards moved, in percent: CPU per chunk and lateness, the median of the windows'
+ * exact means (a stall of the machine in one window moves the pooled mean, not the median);
+ * the pooled mean, p50 and p99 (bucket bounds) and each window are shown too.
+ */
+function printDashboardCost(c: DashboardComparison): { latenessPercent: number; cpuPercent: number } {
+  const change = (a: number, b: number): number => (a === 0 ? 0 : ((b - a) / a) * 100);
+  const percent = (value: number): string => `${value >= 0 ? '+' : ''}${value.toFixed(1)} %`;
+  const latenessPercent = change(c.without.latenessMedianMs, c.with.latenessMedianMs);
+  const cpuPercent = change(c.without.cpuUsPerChunk, c.with.cpuUsPerChunk);
+  const side = (s: DashboardComparison['with']): string => `${s.windows} windows, ${s.seconds} s, ${s.chunks} chunks`;
+  table(`dashboards: ${c.dashboards} open (each: /events, /connz every 2 s) in every other ${c.windowSeconds} s window of the hold, against none (floor: within 5 %)`, [
+    ['without / with', `${side(c.without)} / ${side(c.with)}`],
+    ['server CPU per chunk', `${c.without.cpuUsPerChunk.toFixed(1)} -> ${c.with.cpuUsPerChunk.toFixed(1)} us (${percent(cpuPercent)})`],
+    ["server lateness, the windows' median mean", `${c.without.latenessMedianMs.toFixed(3)} -> ${c.with.latenessMedianMs.toFixed(3)} ms (${percent(latenessPercent)})`],
+    ['server lateness, mean of every chunk', `${c.without.latenessMeanMs.toFixed(3)} -> ${c.with.latenessMeanMs.toFixed(3)} ms (${percent(change(c.without.latenessMeanMs, c.with.latenessMeanMs))})`],
+    ['server lateness, p50 / p99 (bounds)', `${c.without.latenessP50Ms} / ${c.without.latenessP99Ms} -> ${c.with.latenessP50Ms} / ${c.with.latenessP99Ms} ms`],
+    ['dashboards received', `${c.received.events} events, ${c.received.connzPolls} /connz answers, ${c.received.errors} errors`],
+    ...c.windows.map((w, i): [string, string] => [
+      `  window ${i + 1}, ${w.open ? 'with' : 'without'}`,
+      `${w.cpuUsPerChunk.toFixed(1)} us per chunk, lateness mean ${w.latenessMeanMs.toFixed(3)} / p99 <= ${w.latenessP99Ms} / max <= ${w.latenessMaxMs} ms`,
+    ]),
+  ]);
+  return { latenessPercent, cpuPercent };
+}
+
+function dashboardFailures(cost: { latenessPercent: number; cpuPercent: number }, c: DashboardComparison, floor: boolean): string[] {
+  const failed: string[] = [];
+  if (c.received.errors > 0 || c.received.events === 0) failed.push(`dashboards: ${c.received.errors} errors, ${c.received.events} events`);
+  if (!floor) return failed;
+  if (cost.latenessPercent > 5) failed.push(`dashboards: lateness (the windows' median mean) moved ${cost.latenessPercent.toFixed(1)} % (floor 5 %)`);
+  if (cost.cpuPercent > 5) failed.push(`dashboards: CPU per chunk moved ${cost.cpuPercent.toFixed(1)} % (floor 5 %)`);
+  return failed;
 }
 
 function printPump(r: PumpResult): void {

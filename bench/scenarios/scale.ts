@@ -8,6 +8,7 @@ import { waitFor } from '../../test/support/wait.js';
 import { Tally } from '../lib/checking-client.js';
 import type { HostileKind } from '../lib/hostile.js';
 import type { HostileWave } from '../lib/hostile-worker.js';
+import { compareDashboards, type DashboardComparison } from '../lib/dashboards.js';
 import type { LoadPlan, WorkerMessage, WorkerReport } from '../lib/load-worker.js';
 import { BARE_SERVER_BIN, BARE_WS_SERVER_BIN, histogramDelta, ServerProcess } from '../lib/server-process.js';
 
@@ -37,6 +38,8 @@ export interface ScaleOptions {
   readonly intruders?: number;
   /** `ws`: the clients are WebSocket clients of the web port's `/ws` (default: TCP). */
   readonly transport?: 'tcp' | 'ws';
+  /** Dashboards to open on the server's monitor, in every other window of the hold (see bench/lib/dashboards.ts). */
+  readonly dashboards?: number;
   readonly progress: (line: string) => void;
 }
 
@@ -73,6 +76,10 @@ export interface ScaleResult {
   readonly serverMode: string;
   readonly chunksPerSecond: number;
   readonly serverLatenessMs: { p50: number; p99: number; max: number } | undefined;
+  /** The exact mean, from the histogram's sum and count. */
+  readonly serverLatenessMeanMs: number | undefined;
+  /** With `dashboards`: the hold's windows without them against those with them open. */
+  readonly dashboards: DashboardComparison | undefined;
   readonly clientLatenessMs: { p50: number; p99: number; max: number };
   readonly roundTripMs: { p50: number; p99: number; max: number; count: number };
   readonly serverCpuPercent: number | undefined;
@@ -176,12 +183,15 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
   const cpuBefore = server?.cpuSeconds();
   const splitBefore = server?.cpuSplit();
   const holdStart = performance.now();
+  const base = server?.metricsUrl?.replace(/\/metrics$/, '');
+  const comparing = server !== undefined && base !== undefined && (options.dashboards ?? 0) > 0 ? compareDashboards(server, base, options.dashboards ?? 0, options.holdSeconds) : undefined;
   while (performance.now() - holdStart < options.holdSeconds * 1000) {
     await delay(Math.max(0, Math.min(5000, options.holdSeconds * 1000 - (performance.now() - holdStart))));
     options.progress(`hold: ${Math.round((performance.now() - holdStart) / 1000)}/${options.holdSeconds} s, ${total()} clients, ${hold.counts.answersChecked} answers checked`);
   }
   const after = await metricsOf(server);
   const cpuAfter = server?.cpuSeconds();
+  const dashboards = await comparing;
   const splitAfter = server?.cpuSplit();
   const heldSeconds = (performance.now() - holdStart) / 1000;
   const rss = server?.rssBytes();
@@ -223,6 +233,8 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
     serverMode: options.serverMode,
     chunksPerSecond: round(chunks / heldSeconds),
     serverLatenessMs: late === undefined ? undefined : { p50: late.p50 * 1000, p99: late.p99 * 1000, max: late.max * 1000 },
+    serverLatenessMeanMs: after === undefined ? undefined : meanLatenessMs(before, after),
+    dashboards,
     clientLatenessMs: { p50: round(hold.lateness.percentile(0.5) / 1000), p99: round(hold.lateness.percentile(0.99) / 1000), max: round(hold.lateness.max / 1000) },
     roundTripMs: {
       p50: round(hold.roundTrip.percentile(0.5) / 1000),
@@ -318,6 +330,14 @@ function round(value: number): number {
 
 function fmt(value: number): string {
   return value.toFixed(1);
+}
+
+/** The mean lateness between two scrapes, exact: the histogram's sum over its count. */
+function meanLatenessMs(before: Metrics | undefined, after: Metrics): number | undefined {
+  const name = 'multi_socket_chunk_lateness_seconds';
+  const delta = (key: string): number => (after.get(key) ?? 0) - (before?.get(key) ?? 0);
+  const count = delta(`${name}_count`);
+  return count === 0 ? undefined : Math.round((delta(`${name}_sum`) * 1e6) / count) / 1000;
 }
 
 /** The server's metrics, when it serves them (the bare yardstick does not). */

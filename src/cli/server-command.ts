@@ -7,6 +7,7 @@ import { DEFAULT_SERVER_CONFIG as D, type ServerConfig } from '../server/config.
 import { MAX_WORKERS, startCluster, type ClusterEventSink } from '../server/cluster.js';
 import { isClusterWorker, startWorker } from '../server/cluster-worker.js';
 import { ListenError } from '../server/listen-error.js';
+import { startClusterMonitor, startMonitor, startWorkerAgent } from '../monitor/index.js';
 import { clusterLine } from '../output/cluster-lines.js';
 import { listenFailedLine, serverLine, showsChunkEvents, shutdownReason, type ListenFailure } from '../output/server-lines.js';
 import { DEFAULT_MODE, type Mode } from '../output/mode.js';
@@ -61,9 +62,10 @@ options:
                              disconnected (default: ${D.slowClientTimeoutMs / 1000})
   --shutdown-timeout SECONDS time clients get to read the shutdown frame on SIGINT or
                              SIGTERM before their sockets are destroyed (default: ${D.shutdownTimeoutMs / 1000})
-  --metrics [HOST:]PORT      serve Prometheus metrics at http://HOST:PORT/metrics: clients,
-                             chunks, errors by code, chunk lateness, CPU, memory, handles
-                             (HOST defaults to 127.0.0.1; PORT 0 picks a free one)
+  --metrics [HOST:]PORT      serve a live dashboard at http://HOST:PORT/, the figures
+                             behind it (/events, /varz, /connz, /healthz, /readyz) and
+                             Prometheus metrics (/metrics) (HOST defaults to 127.0.0.1;
+                             PORT 0 picks a free one)
 ${WEB_USAGE}
   --stats-interval SECONDS   print the counters (errors by code, clients, memory, handles)
                              this often; 0 for never; with --workers, each worker prints its
@@ -141,7 +143,7 @@ export const serverCommand: Command = {
     const report: ServerEventSink = printer.sink(serverLine, line.mode);
     const reportCluster: ClusterEventSink = printer.sink(clusterLine, line.mode);
     try {
-      const options: StartOptions = { chunkEvents: showsChunkEvents(line.mode), web };
+      const options: StartOptions = { chunkEvents: showsChunkEvents(line.mode), web, monitor: startMonitor };
       if (workers > 1 && isClusterWorker()) return await serveAsWorker(config, workers, report, options);
       const start = new StartWatch(report);
       try {
@@ -150,7 +152,7 @@ export const serverCommand: Command = {
           start.started();
           return await serve(server, report, { signals: STOP_SIGNALS });
         }
-        const running = await startCluster(config, workers, start.sink, reportCluster);
+        const running = await startCluster(config, workers, start.sink, reportCluster, { monitor: startClusterMonitor });
         start.started();
         return await serve(running, report, {
           signals: STOP_SIGNALS,
@@ -229,7 +231,7 @@ async function serveAsWorker(config: ServerConfig, workers: number, report: Serv
   // primary. The primary alone decides: it asks each worker to drain, once, and a second Ctrl-C
   // makes it kill them. Left to the default, SIGINT would kill every worker at once.
   process.on('SIGINT', () => undefined);
-  const worker = await startWorker(config, workers, report, options);
+  const worker = await startWorker(config, workers, report, { chunkEvents: options.chunkEvents, web: options.web, agent: startWorkerAgent });
   // It could not listen: the primary reports why, once for the whole server.
   if (worker === undefined) return 1;
   const code = await serve(worker.server, report, {

@@ -12,19 +12,20 @@ const PREFIX = 'multi-socket:';
 export const Message = {
   // primary -> worker
   stop: `${PREFIX}stop`,
-  metricsRequest: `${PREFIX}metrics-request`,
+  monitorRequest: `${PREFIX}monitor-request`,
   // worker -> primary
   listening: `${PREFIX}listening`,
   failed: `${PREFIX}failed`,
   shutdown: `${PREFIX}shutdown`,
   stopped: `${PREFIX}stopped`,
-  metrics: `${PREFIX}metrics`,
+  monitorAnswer: `${PREFIX}monitor-answer`,
 } as const;
 
 export type ToWorker =
   /** Drain as a single server does on a signal (the primary got it). */
   | { readonly type: typeof Message.stop; readonly reason: string; readonly signal: NodeJS.Signals | undefined }
-  | { readonly type: typeof Message.metricsRequest; readonly id: number };
+  /** A question of the primary's monitor (src/monitor), for this worker's MonitorAgent. */
+  | { readonly type: typeof Message.monitorRequest; readonly id: number; readonly request: unknown };
 
 export type ToPrimary =
   /** `web`: where the worker serves the web port, if it does. */
@@ -40,8 +41,8 @@ export type ToPrimary =
   | { readonly type: typeof Message.shutdown; readonly clients: number }
   /** The worker's part of the one `stopped` line. */
   | { readonly type: typeof Message.stopped; readonly forced: number; readonly stats: StatsSnapshot }
-  /** The answer to the metrics request `id`: the worker's registry as JSON. */
-  | { readonly type: typeof Message.metrics; readonly id: number; readonly metrics: object };
+  /** The answer to the monitor's request `id`. */
+  | { readonly type: typeof Message.monitorAnswer; readonly id: number; readonly answer: unknown };
 
 /** One of our messages (from our own other process, so trusted past the prefix), or undefined. */
 export function ours<T extends { type: string }>(message: unknown): T | undefined {

@@ -3,8 +3,8 @@ import type { ServerConfig } from './config.js';
 import type { ServerEventSink } from './events.js';
 import { Message, ours, workerPort, workerWebPort, type ToPrimary, type ToWorker } from './cluster-messages.js';
 import { ListenError } from './listen-error.js';
+import type { MonitorAgent } from './monitoring.js';
 import { startServer, type CloseOptions, type RunningServer, type StartOptions } from './server.js';
-import { ServerStats } from './stats.js';
 
 /**
  * One worker of `--workers N`: the ordinary server (startServer) on the primary's port, with its
@@ -20,10 +20,15 @@ export function isClusterWorker(): boolean {
 /**
  * What one of `workers` processes serves: its share of the connection cap (rounded up, so the
  * whole server holds at least `maxClients`), on the port the primary chose; the primary alone
- * serves the metrics.
+ * serves the monitor.
  */
 export function workerConfig(config: ServerConfig, workers: number, port: number): ServerConfig {
   return { ...config, port, maxClients: Math.ceil(config.maxClients / workers), metrics: undefined };
+}
+
+export interface WorkerOptions extends Pick<StartOptions, 'chunkEvents' | 'web'> {
+  /** With `--metrics`: answers the primary's monitor about this worker (src/monitor). */
+  readonly agent?: (server: RunningServer) => Promise<MonitorAgent>;
 }
 
 export interface ClusterWorker {
@@ -39,19 +44,21 @@ export interface ClusterWorker {
  * (`listening`, `shutdown`, `stopped`) go to the primary; the others go to `report`. Resolves
  * with undefined if the server cannot listen (the primary reports why).
  */
-export async function startWorker(config: ServerConfig, workers: number, report: ServerEventSink, options: StartOptions = {}): Promise<ClusterWorker | undefined> {
+export async function startWorker(config: ServerConfig, workers: number, report: ServerEventSink, options: WorkerOptions = {}): Promise<ClusterWorker | undefined> {
   const primary = new PrimaryChannel();
   let server: RunningServer | undefined;
   let stopRequest: CloseOptions | undefined;
   let onStop: ((options: CloseOptions) => void) | undefined;
-  let stats: ServerStats | undefined;
-  let readMetrics: (() => Promise<object>) | undefined;
-  if (config.metrics !== undefined) {
-    // The primary serves them, summed over the workers; each worker keeps its own registry.
-    const loaded = await import('./cluster-metrics.js');
-    stats = new ServerStats();
-    readMetrics = loaded.workerMetrics(stats, () => server?.clients ?? 0);
-  }
+  // The primary may ask as soon as this worker says it listens, before the agent is up.
+  let agentStarted: (agent: MonitorAgent | undefined) => void = () => undefined;
+  const agent = new Promise<MonitorAgent | undefined>((resolve) => (agentStarted = resolve));
+  const answer = async (request: unknown): Promise<unknown> => {
+    try {
+      return (await (await agent)?.answer(request)) ?? null;
+    } catch {
+      return null;
+    }
+  };
   process.on('message', (raw: unknown) => {
     const message = ours<ToWorker>(raw);
     switch (message?.type) {
@@ -59,8 +66,8 @@ export async function startWorker(config: ServerConfig, workers: number, report:
         stopRequest = { reason: message.reason, signal: message.signal };
         onStop?.(stopRequest);
         return;
-      case Message.metricsRequest:
-        void (readMetrics?.() ?? Promise.resolve([])).then((metrics) => primary.send({ type: Message.metrics, id: message.id, metrics }));
+      case Message.monitorRequest:
+        void answer(message.request).then((reply) => primary.send({ type: Message.monitorAnswer, id: message.id, answer: reply }));
         return;
       default:
         return;
@@ -90,14 +97,16 @@ export async function startWorker(config: ServerConfig, workers: number, report:
 
   try {
     const port = workerPort() ?? config.port;
-    server = await startServer(workerConfig(config, workers, port), sink, { ...options, stats, webPort: workerWebPort() });
+    server = await startServer(workerConfig(config, workers, port), sink, { chunkEvents: options.chunkEvents, web: options.web, webPort: workerWebPort() });
     if (listening !== undefined) primary.send(listening);
   } catch (error) {
+    agentStarted(undefined);
     const listen = error instanceof ListenError ? { listener: error.listener, host: error.host, port: error.port, code: error.cause.code } : undefined;
     primary.send({ type: Message.failed, message: error instanceof Error ? error.message : String(error), listen });
     await primary.flush();
     return undefined;
   }
+  agentStarted(config.metrics === undefined ? undefined : await options.agent?.(server));
   return {
     server,
     onStopRequest(listener) {

@@ -1,9 +1,9 @@
 import cluster, { type Worker } from 'node:cluster';
 import { performance } from 'node:perf_hooks';
 import { Message, ours, workerEnv, type ToPrimary, type ToWorker } from './cluster-messages.js';
-import type { serveClusterMetrics } from './cluster-metrics.js';
 import type { ServerConfig } from './config.js';
 import type { ServerEventSink } from './events.js';
+import type { ListenAddress, Monitor, MonitoredCluster, WorkerAnswer } from './monitoring.js';
 import type { CloseOptions } from './server.js';
 import { sumStats, type StatsSnapshot } from './snapshot.js';
 import { ListenError } from './listen-error.js';
@@ -14,7 +14,7 @@ import { ListenError } from './listen-error.js';
  *
  * The primary only supervises: it forks the workers, prints the lines that concern the whole
  * server once (`listening on`, `shutting down`, `stopped`), replaces a worker that dies, drains
- * them all on a signal, and serves the metrics of all of them. Each worker runs the ordinary
+ * them all on a signal, and serves the monitor (`--metrics`) for all of them. Each worker runs the ordinary
  * server (see cluster-worker.ts) and prints its own connections' lines.
  */
 
@@ -25,8 +25,8 @@ const CRASH_WINDOW_MS = 10_000;
 const crashLimit = (workers: number): number => Math.max(5, workers);
 /** A worker still running this long after the shutdown timeout is killed: it is stuck. */
 const STUCK_WORKER_GRACE_MS = 5_000;
-/** A worker that does not send its metrics within this time is left out of that scrape. */
-const METRICS_REPLY_MS = 3_000;
+/** A worker that does not answer the monitor within this time is left out of that answer. */
+const MONITOR_REPLY_MS = 3_000;
 
 /** What the primary reports about its workers; src/output decides how each looks. */
 export type ClusterEvent =
@@ -36,6 +36,14 @@ export type ClusterEvent =
   | { readonly type: 'crash-loop'; readonly deaths: number; readonly withinMs: number };
 
 export type ClusterEventSink = (event: ClusterEvent) => void;
+
+export interface ClusterOptions {
+  /**
+   * Serves `config.metrics` for the whole server (src/monitor), started once every worker
+   * listens, closed once all have exited. Without it, `config.metrics` is not served.
+   */
+  readonly monitor?: (cluster: MonitoredCluster, where: ListenAddress) => Promise<Monitor>;
+}
 
 export interface RunningCluster {
   /** The one port every worker serves. */
@@ -61,8 +69,9 @@ export async function startCluster(
   workers: number,
   report: ServerEventSink,
   reportCluster: ClusterEventSink,
+  options: ClusterOptions = {},
 ): Promise<RunningCluster> {
-  const primary = new ClusterPrimary(config, workers, report, reportCluster);
+  const primary = new ClusterPrimary(config, workers, report, reportCluster, options);
   const port = await primary.start();
   return { port, failed: primary.failed, close: (options) => primary.close(options), kill: () => primary.kill() };
 }
@@ -97,6 +106,7 @@ class ClusterPrimary {
   readonly #workers: number;
   readonly #report: ServerEventSink;
   readonly #reportCluster: ClusterEventSink;
+  readonly #options: ClusterOptions;
   #phase: Phase = { name: 'starting' };
   readonly #members = new Set<Member>();
   readonly #started = deferred();
@@ -113,11 +123,12 @@ class ClusterPrimary {
   /** When workers died while running, the oldest first, within the crash window. */
   readonly #deaths: number[] = [];
   #restarts = 0;
-  #metrics: Awaited<ReturnType<typeof serveClusterMetrics>> | undefined;
-  #metricsRequests = 0;
+  #monitor: Monitor | undefined;
+  #monitorRequests = 0;
 
-  constructor(config: ServerConfig, workers: number, report: ServerEventSink, reportCluster: ClusterEventSink) {
+  constructor(config: ServerConfig, workers: number, report: ServerEventSink, reportCluster: ClusterEventSink, options: ClusterOptions) {
     this.#config = config;
+    this.#options = options;
     this.#workers = workers;
     this.#report = report;
     this.#reportCluster = reportCluster;
@@ -136,13 +147,11 @@ class ClusterPrimary {
       if (port === undefined) throw new Error('no worker reported its port');
       this.#report({ type: 'listening', host: config.host, port, family: this.#family });
       if (this.#web !== undefined) this.#report({ type: 'web', ...this.#web });
-      if (config.metrics !== undefined) {
-        // Loaded only when asked for, as in server.ts: prom-client costs start-up time.
-        const loaded = await import('./cluster-metrics.js');
-        const figures = { workers: () => this.#members.size, restarts: () => this.#restarts };
-        const where = config.metrics;
-        this.#metrics = await ListenError.naming('metrics', where, () => loaded.serveClusterMetrics(where, () => this.#gatherMetrics(), figures));
-        this.#report({ type: 'metrics', host: config.metrics.host, port: this.#metrics.address.port });
+      const { monitor } = this.#options;
+      const where = config.metrics;
+      if (where !== undefined && monitor !== undefined) {
+        this.#monitor = await ListenError.naming('metrics', where, () => monitor(this.#monitored(), where));
+        this.#report({ type: 'metrics', host: where.host, port: this.#monitor.address.port });
       }
       return port;
     } catch (error) {
@@ -232,8 +241,8 @@ class ClusterPrimary {
       case Message.stopped:
         if (phase.name === 'draining') phase.drain.stopped(message.forced, message.stats);
         return;
-      case Message.metrics:
-        member.metricsArrived(message.id, message.metrics);
+      case Message.monitorAnswer:
+        member.answered(message.id, message.answer);
         return;
       default:
         return;
@@ -283,20 +292,30 @@ class ClusterPrimary {
     return this.#deaths.length;
   }
 
-  /** Every worker has exited: the `stopped` line, once the metrics listener is closed too. */
+  /** Every worker has exited: the `stopped` line, once the monitor is closed too. */
   async #finish({ drain, stuck }: Draining): Promise<void> {
-    if (this.#metrics !== undefined) await new Promise((resolve) => this.#metrics?.server.close(resolve));
+    await this.#monitor?.close();
     drain.reportStopped();
     clearTimeout(stuck);
     this.#phase = { name: 'closed' };
     this.#closed.resolve();
   }
 
-  /** Every listening worker's registry as JSON; a worker that dies or does not answer is left out. */
-  #gatherMetrics(): Promise<object[]> {
-    const id = ++this.#metricsRequests;
-    const replies = [...this.#members].filter((member) => member.listening).map((member) => member.metrics(id));
-    return Promise.all(replies).then((all) => all.filter((metrics) => metrics !== undefined));
+  /** The whole server as its monitor sees it. */
+  #monitored(): MonitoredCluster {
+    return {
+      accepting: () => this.#phase.name === 'running',
+      workers: () => [...this.#members].filter((member) => member.listening).length,
+      restarts: () => this.#restarts,
+      ask: (request) => this.#ask(request),
+    };
+  }
+
+  /** Every listening worker's answer to the monitor's `request`; a worker that dies or does not answer is left out. */
+  #ask(request: unknown): Promise<WorkerAnswer[]> {
+    const id = ++this.#monitorRequests;
+    const replies = [...this.#members].filter((member) => member.listening).map((member) => member.ask(id, request));
+    return Promise.all(replies).then((all) => all.filter((answer) => answer !== undefined));
   }
 }
 
@@ -312,8 +331,8 @@ class Member {
   cause: string | undefined;
   /** Why it could not start, when a listener was the reason. */
   startFailure: ListenError | undefined;
-  /** Metrics requests waiting for this worker's answer, by id. */
-  readonly #metricsReplies = new Map<number, (metrics: object | undefined) => void>();
+  /** Monitor requests waiting for this worker's answer, by id. */
+  readonly #replies = new Map<number, (answer: WorkerAnswer | undefined) => void>();
 
   constructor(worker: Worker, slot: number, replacement: boolean) {
     this.worker = worker;
@@ -332,26 +351,26 @@ class Member {
     this.worker.process.kill('SIGKILL');
   }
 
-  /** Asks for the worker's registry as JSON; undefined if it dies or does not answer in time. */
-  metrics(id: number): Promise<object | undefined> {
+  /** Asks the worker's MonitorAgent; undefined if the worker dies or does not answer in time. */
+  ask(id: number, request: unknown): Promise<WorkerAnswer | undefined> {
     return new Promise((resolve) => {
-      const timer = setTimeout(() => reply(undefined), METRICS_REPLY_MS);
-      const reply = (metrics: object | undefined): void => {
+      const timer = setTimeout(() => reply(undefined), MONITOR_REPLY_MS);
+      const reply = (answer: WorkerAnswer | undefined): void => {
         clearTimeout(timer);
-        this.#metricsReplies.delete(id);
-        resolve(metrics);
+        this.#replies.delete(id);
+        resolve(answer);
       };
-      this.#metricsReplies.set(id, reply);
-      this.tell({ type: Message.metricsRequest, id });
+      this.#replies.set(id, reply);
+      this.tell({ type: Message.monitorRequest, id, request });
     });
   }
 
-  metricsArrived(id: number, metrics: object): void {
-    this.#metricsReplies.get(id)?.(metrics);
+  answered(id: number, answer: unknown): void {
+    this.#replies.get(id)?.({ worker: this.slot, pid: this.pid, answer });
   }
 
   exited(): void {
-    for (const reply of this.#metricsReplies.values()) reply(undefined);
+    for (const reply of this.#replies.values()) reply(undefined);
   }
 }
 

@@ -21,6 +21,11 @@ export class DeliveryCounter {
     return count;
   }
 
+  /** What the next answer will say, without resetting it: for the monitor's listing. */
+  get sinceAnswer(): number {
+    return this.#count;
+  }
+
   /** Everything delivered over the connection's life, for logs. */
   get total(): number {
     return this.#total;

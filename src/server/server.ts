@@ -15,7 +15,7 @@ import { dropOnFault, type SessionContext } from './session-core.js';
 import { TurnQueue } from './turns.js';
 import type { StatsSnapshot } from './snapshot.js';
 import { processSnapshot, ServerStats } from './stats.js';
-import type { serveMetrics } from './metrics.js';
+import type { ListenAddress, Monitor, MonitoredConnection } from './monitoring.js';
 
 export interface CloseOptions {
   /** What the `shutdown` frame tells every client. */
@@ -31,6 +31,12 @@ export interface RunningServer {
   readonly clients: number;
   /** The counters so far. */
   stats(): StatsSnapshot;
+  /** Whether new clients are served: false from the moment a shutdown begins (`/readyz`). */
+  readonly accepting: boolean;
+  /** The connections being served, oldest first. */
+  connections(): Iterable<MonitoredConnection>;
+  /** Adds an observer of every chunk's lateness, in ms. */
+  onLateness(observer: (ms: number) => void): void;
   /**
    * Stops accepting, sends every client a `shutdown` frame with the reason, and resolves once
    * every connection has closed; sockets still open after the shutdown timeout are destroyed.
@@ -39,13 +45,16 @@ export interface RunningServer {
 }
 
 export interface StartOptions {
-  /** Where the counters go: a caller that serves them itself (a cluster worker) passes its own. */
-  readonly stats?: ServerStats;
   /**
    * Whether to emit an event per chunk ('chunk', 'scheduled'): the bulk of all events, so an
    * output that shows none of them (quiet mode) saves the server building them.
    */
   readonly chunkEvents?: boolean;
+  /**
+   * Serves `config.metrics` (src/monitor): started once the server listens, closed once its
+   * last client has gone. Without it, `config.metrics` is not served.
+   */
+  readonly monitor?: (server: RunningServer, where: ListenAddress) => Promise<Monitor>;
   /** The web port (`--web`), if served: started with the server, stopped with it. */
   readonly web?: WebPort;
   /** Where the web port listens instead of its configured port: a cluster worker's (see cluster.ts). */
@@ -75,7 +84,7 @@ export interface ListeningWebPort {
 /** Starts listening; resolves once the socket is bound, rejects if it cannot be. */
 export async function startServer(config: ServerConfig, sink: ServerEventSink, options: StartOptions = {}): Promise<RunningServer> {
   const sessions = new Set<Session>();
-  const stats = options.stats ?? new ServerStats();
+  const stats = new ServerStats();
   const emit: ServerEventSink = (event) => {
     stats.record(event);
     sink(event);
@@ -128,8 +137,24 @@ export async function startServer(config: ServerConfig, sink: ServerEventSink, o
   listener.listen({ host: config.host, port: config.port });
   await ListenError.naming('server', config, () => Promise.race([once(listener, 'listening'), once(listener, 'error').then(([error]) => Promise.reject(error as Error))]));
   const address = listener.address() as AddressInfo;
+  const running: RunningServer = {
+    address,
+    get clients() {
+      return sessions.size;
+    },
+    stats: () => stats.snapshot(sessions.size),
+    get accepting() {
+      return closing === undefined;
+    },
+    connections: () => sessions,
+    onLateness: (observer) => stats.onLateness(observer),
+    close(options: CloseOptions = {}) {
+      closing ??= close(options);
+      return closing;
+    },
+  };
   emit({ type: 'listening', host: config.host, port: address.port, family: address.family });
-  let metrics: Awaited<ReturnType<typeof startMetrics>> | undefined;
+  let monitor: Monitor | undefined;
   let web: ListeningWebPort | undefined;
   try {
     if (options.web !== undefined) {
@@ -137,7 +162,8 @@ export async function startServer(config: ServerConfig, sink: ServerEventSink, o
       web = await ListenError.naming('web', { host: webPort.host, port: options.webPort ?? webPort.port }, () => webPort.listen(serve, options.webPort));
     }
     const where = config.metrics;
-    if (where !== undefined) metrics = await ListenError.naming('metrics', where, () => startMetrics(where, stats, () => sessions.size));
+    const startMonitor = options.monitor;
+    if (where !== undefined && startMonitor !== undefined) monitor = await ListenError.naming('metrics', where, () => startMonitor(running, where));
   } catch (error) {
     // A start that fails gives back what it took: the ports, and any connection accepted meanwhile.
     for (const session of sessions) session.destroy();
@@ -145,7 +171,7 @@ export async function startServer(config: ServerConfig, sink: ServerEventSink, o
     throw error;
   }
   if (web !== undefined) emit({ type: 'web', host: web.host, port: web.port });
-  if (metrics !== undefined) emit({ type: 'metrics', host: config.metrics?.host ?? '', port: metrics.address.port });
+  if (monitor !== undefined) emit({ type: 'metrics', host: config.metrics?.host ?? '', port: monitor.address.port });
   const statsTimer =
     config.statsIntervalMs > 0
       ? setInterval(() => emit({ type: 'stats', stats: stats.snapshot(sessions.size), process: processSnapshot() }), config.statsIntervalMs)
@@ -167,21 +193,11 @@ export async function startServer(config: ServerConfig, sink: ServerEventSink, o
     }
     await stopped;
     clearInterval(statsTimer);
-    if (metrics !== undefined) await new Promise((resolve) => metrics.server.close(resolve));
+    await monitor?.close();
     emit({ type: 'stopped', forced, stats: stats.snapshot(sessions.size) });
   }
 
-  return {
-    address,
-    get clients() {
-      return sessions.size;
-    },
-    stats: () => stats.snapshot(sessions.size),
-    close(options: CloseOptions = {}) {
-      closing ??= close(options);
-      return closing;
-    },
-  };
+  return running;
 }
 
 /** Over the connection cap: tell the peer why, then close it; connected clients are untouched. */
@@ -195,9 +211,3 @@ function refuse(transport: Transport, peer: Peer, emit: ServerEventSink, maxClie
 
 /** A refused connection's events: nothing more is read from it, and its errors are expected. */
 const IGNORE_ALL = { onData() {}, onMessage() {}, onMalformed() {}, onDrain() {}, onEnd() {}, onError() {}, onClose() {} };
-
-/** Loaded only when asked for: prom-client costs start-up time that most runs do not need. */
-async function startMetrics(where: { host: string; port: number }, stats: ServerStats, clients: () => number): ReturnType<typeof serveMetrics> {
-  const metrics = await import('./metrics.js');
-  return metrics.serveMetrics(metrics.createMetrics(stats, clients), where.host, where.port);
-}

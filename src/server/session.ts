@@ -8,6 +8,7 @@ import { DeliveryCounter } from './delivery-counter.js';
 import type { Peer } from './events.js';
 import { FlowControl } from './flow-control.js';
 import type { SymbolGenerator } from './generator.js';
+import type { ConnectionSnapshot, MonitoredConnection } from './monitoring.js';
 import { RequestReader } from './requests.js';
 import { dropOnFault, guarded, type SessionContext, type SessionCore } from './session-core.js';
 import type { TurnTaker } from './turns.js';
@@ -30,7 +31,7 @@ type Phase = (typeof Phase)[keyof typeof Phase];
  * and the guard on every way in (see `guarded`), which keeps a fault of ours while serving
  * one peer that peer's problem.
  */
-export class Session implements SessionCore, TransportHandler, TurnTaker {
+export class Session implements SessionCore, TransportHandler, TurnTaker, MonitoredConnection {
   readonly peer: Peer;
   readonly transport: Transport;
   readonly context: SessionContext;
@@ -66,6 +67,25 @@ export class Session implements SessionCore, TransportHandler, TurnTaker {
 
   get lastSleep(): number {
     return this.#schedule.lastSleep;
+  }
+
+  /** The connection now, for the monitor's listing (`/connz`): read on request, never on the hot path. */
+  describe(): ConnectionSnapshot {
+    const { peer, transport } = this;
+    return {
+      id: peer.id,
+      transport: transport.kind,
+      host: peer.host,
+      port: peer.port,
+      connectedAt: performance.timeOrigin + this.#openedAt,
+      chunks: this.#schedule.chunks,
+      symbols: this.counter.total,
+      symbolsSinceAnswer: this.counter.sinceAnswer,
+      queuedBytes: transport.queuedBytes,
+      blocked: this.#flow.blocked,
+      bytesRead: transport.bytesRead,
+      bytesWritten: transport.bytesWritten,
+    };
   }
 
   /** Starts the schedule: the first chunk goes out after the first wait. */

@@ -10,9 +10,16 @@ export class ServerStats {
   readonly #byCode = Object.fromEntries(COUNTER_NAMES.filter((name) => !isCount(name)).map((name) => [name, new Map()])) as Record<ByCodeName, Map<string, number>>;
   #latenessObserver: ((ms: number) => void) | undefined;
 
-  /** Sees the lateness of every chunk (only when someone wants it: it is per chunk). */
+  /** Adds an observer of every chunk's lateness, in ms (only when someone wants it: it is per chunk). */
   onLateness(observer: (ms: number) => void): void {
-    this.#latenessObserver = observer;
+    const previous = this.#latenessObserver;
+    this.#latenessObserver =
+      previous === undefined
+        ? observer
+        : (ms) => {
+            previous(ms);
+            observer(ms);
+          };
   }
 
   /**

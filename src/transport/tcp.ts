@@ -8,6 +8,7 @@ type TransportSocket = Socket & { [TRANSPORT]: TcpTransport };
 /** A plain TCP connection (and, as a net.Socket too, a TLS one). */
 export class TcpTransport implements Transport {
   readonly joinsFrames = true;
+  readonly kind = 'tcp';
   readonly #socket: Socket;
   #handler: TransportHandler | undefined;
 

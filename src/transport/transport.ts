@@ -34,6 +34,11 @@ export interface TransportHandler {
  * same schedule, statistics, limits, backpressure and closing from the same code.
  */
 export interface Transport {
+  /**
+   * What carries the connection ('tcp', 'ws', …): for the monitor, which counts and lists
+   * clients by it. The session itself never looks.
+   */
+  readonly kind: string;
   /** Where the peer is; a peer that is already gone still gets a printable address. */
   readonly remote: PeerAddress;
   /**

@@ -44,6 +44,7 @@ export interface WebSocketTransportOptions {
  * and its 'drain' when to go on. The socket is the one the HTTP upgrade handed over.
  */
 export class WebSocketTransport implements Transport {
+  readonly kind = 'ws';
   readonly joinsFrames = false;
   readonly #ws: WebSocket;
   readonly #socket: Socket;

@@ -8,6 +8,8 @@ import { createServer, type Server } from 'node:net';
 import { after, describe, test } from 'node:test';
 import { DEFAULT_SERVER_CONFIG } from '../../src/server/config.js';
 import type { ServerEvent } from '../../src/server/events.js';
+import { startMonitor } from '../../src/monitor/index.js';
+import { ListenError } from '../../src/server/listen-error.js';
 import { startServer } from '../../src/server/server.js';
 
 const opened: Server[] = [];
@@ -35,7 +37,11 @@ describe('a failed start', () => {
 
     const events: ServerEvent[] = [];
     const config = { ...DEFAULT_SERVER_CONFIG, host: '127.0.0.1', port, metrics: { host: '127.0.0.1', port: portOf(metricsHolder) } };
-    await assert.rejects(startServer(config, (event) => events.push(event)), { code: 'EADDRINUSE', port: portOf(metricsHolder) });
+    await assert.rejects(startServer(config, (event) => events.push(event), { monitor: startMonitor }), (error: unknown) => {
+      assert.ok(error instanceof ListenError, String(error));
+      assert.deepEqual([error.listener, error.code, error.port], ['metrics', 'EADDRINUSE', portOf(metricsHolder)]);
+      return true;
+    });
     assert.deepEqual(events.map((event) => event.type), ['listening'], 'the clients listener had opened');
 
     // The port the server had is free again: listening on it succeeds.

@@ -9,6 +9,7 @@ import type { PeerAddress, Transport, TransportHandler } from '../../src/transpo
  */
 export class MemoryTransport implements Transport {
   readonly joinsFrames = true;
+  readonly kind = 'memory';
   readonly remote: PeerAddress = { host: '203.0.113.7', port: 40_000, family: 'IPv4' };
   readonly #highWaterMark: number;
   #handler: TransportHandler | undefined;

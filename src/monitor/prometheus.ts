@@ -1,25 +1,22 @@
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { ServerStats } from './stats.js';
+import type { RunningServer } from '../server/server.js';
+import { LATENESS_BOUNDS_MS } from './lateness.js';
 
 /**
- * Lateness buckets in seconds: fine below 5 ms, where the schedule is meant to be, coarse
- * beyond. Cumulative bucket counts can be subtracted between two scrapes, which is how the
- * benchmark gets the figures of its hold phase alone.
+ * Lateness buckets in seconds. Cumulative bucket counts can be subtracted between two scrapes,
+ * which is how the benchmark gets the figures of its hold phase alone.
  */
-const LATENESS_BUCKETS = [
-  0.0001, 0.00025, 0.0005, 0.00075, 0.001, 0.0015, 0.002, 0.003, 0.004, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.1,
-  0.25, 0.5, 1, 2.5, 5,
-];
+const LATENESS_BUCKETS = LATENESS_BOUNDS_MS.map((ms) => ms / 1000);
+
+/** What the registry reads: the server's counters and its lateness, as it happens. */
+export type MetricsSource = Pick<RunningServer, 'stats' | 'clients' | 'onLateness'>;
 
 /**
  * The server's counters in Prometheus form, with Node's process metrics (CPU, RSS, heap,
  * handles, event-loop lag). Counts are read from ServerStats when scraped, so the hot path
  * only ever bumps plain numbers; lateness is the one histogram fed per chunk.
  */
-export function createMetrics(stats: ServerStats, clients: () => number): Registry {
+export function createMetrics(server: MetricsSource): Registry {
   const registry = new Registry();
   // Fine GC buckets: a pause of a few milliseconds is what shows up as chunk lateness.
   collectDefaultMetrics({ register: registry, gcDurationBuckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1] });
@@ -48,15 +45,15 @@ export function createMetrics(stats: ServerStats, clients: () => number): Regist
     });
   };
   new Gauge({ name: 'multi_socket_clients', help: 'Connections being served.', registers: [registry], collect() {
-    this.set(clients());
+    this.set(server.clients);
   } });
-  total('multi_socket_accepted_total', 'Connections accepted.', () => stats.snapshot(0).accepted);
-  total('multi_socket_closed_total', 'Connections closed.', () => stats.snapshot(0).closed);
-  total('multi_socket_chunks_total', 'Chunks sent.', () => stats.snapshot(0).chunks);
-  total('multi_socket_symbols_total', 'Symbols sent.', () => stats.snapshot(0).symbols);
-  total('multi_socket_statistics_answers_total', 'Statistics requests answered.', () => stats.snapshot(0).statisticsAnswers);
-  total('multi_socket_blocked_total', 'Times a client left its buffer full and its chunks waited.', () => stats.snapshot(0).blocked);
-  total('multi_socket_internal_errors_total', 'Connections dropped by a fault of the server.', () => stats.snapshot(0).internalErrors);
+  total('multi_socket_accepted_total', 'Connections accepted.', () => server.stats().accepted);
+  total('multi_socket_closed_total', 'Connections closed.', () => server.stats().closed);
+  total('multi_socket_chunks_total', 'Chunks sent.', () => server.stats().chunks);
+  total('multi_socket_symbols_total', 'Symbols sent.', () => server.stats().symbols);
+  total('multi_socket_statistics_answers_total', 'Statistics requests answered.', () => server.stats().statisticsAnswers);
+  total('multi_socket_blocked_total', 'Times a client left its buffer full and its chunks waited.', () => server.stats().blocked);
+  total('multi_socket_internal_errors_total', 'Connections dropped by a fault of the server.', () => server.stats().internalErrors);
   const byCode = (name: string, help: string, read: () => Readonly<Record<string, number>>): void => {
     new Counter({
       name,
@@ -69,8 +66,8 @@ export function createMetrics(stats: ServerStats, clients: () => number): Regist
       },
     });
   };
-  byCode('multi_socket_protocol_errors_total', 'Connections refused or closed for breaking the protocol or a limit, by error code.', () => stats.snapshot(0).errors);
-  byCode('multi_socket_socket_errors_total', 'Socket errors, by system error code.', () => stats.snapshot(0).connectionErrors);
+  byCode('multi_socket_protocol_errors_total', 'Connections refused or closed for breaking the protocol or a limit, by error code.', () => server.stats().errors);
+  byCode('multi_socket_socket_errors_total', 'Socket errors, by system error code.', () => server.stats().connectionErrors);
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc !== undefined) {
     // Only with node --expose-gc: a soak test's leak detector, too costly for every scrape otherwise.
@@ -85,23 +82,6 @@ export function createMetrics(stats: ServerStats, clients: () => number): Regist
     buckets: LATENESS_BUCKETS,
     registers: [registry],
   });
-  stats.onLateness((ms) => lateness.observe(ms / 1000));
+  server.onLateness((ms) => lateness.observe(ms / 1000));
   return registry;
-}
-
-/** Serves the registry at `GET /metrics`; resolves once listening. */
-export async function serveMetrics(registry: Registry, host: string, port: number): Promise<{ server: Server; address: AddressInfo }> {
-  const server = createServer((request, response) => {
-    if (request.method !== 'GET' || request.url !== '/metrics') {
-      response.writeHead(404).end('not found: try GET /metrics\n');
-      return;
-    }
-    registry.metrics().then(
-      (text) => response.writeHead(200, { 'content-type': registry.contentType }).end(text),
-      (error: Error) => response.writeHead(500).end(`${error.message}\n`),
-    );
-  });
-  server.listen({ host, port });
-  await Promise.race([once(server, 'listening'), once(server, 'error').then(([error]) => Promise.reject(error as Error))]);
-  return { server, address: server.address() as AddressInfo };
 }

@@ -1,6 +1,5 @@
 import { AggregatorRegistry, Counter, Gauge, Registry } from 'prom-client';
-import { createMetrics, serveMetrics } from './metrics.js';
-import type { ServerStats } from './stats.js';
+import type { MonitoredCluster } from '../server/monitoring.js';
 
 /**
  * Metrics with `--workers N`: every worker keeps the registry a single server has (fed by its
@@ -8,38 +7,23 @@ import type { ServerStats } from './stats.js';
  * prom-client's AggregatorRegistry: counters and the lateness histogram (bucket by bucket) add
  * up, process figures (CPU, memory, handles) are the whole server's, as prom-client aggregates
  * its default metrics. Counters drop when a worker is replaced, as they would on a restart.
+ * (A worker's side is its registry read with `getMetricsAsJSON()`: see worker-agent.ts.)
  */
-
-/** A worker's side: reads its registry as JSON, for the primary to add up. */
-export function workerMetrics(stats: ServerStats, clients: () => number): () => Promise<object> {
-  const registry = createMetrics(stats, clients);
-  return () => registry.getMetricsAsJSON();
-}
-
-/** What only the primary knows. */
-export interface ClusterFigures {
-  readonly workers: () => number;
-  readonly restarts: () => number;
-}
 
 /**
- * The primary's side: serves at `GET /metrics` the sum of what `gather` collects from the workers
- * (one `getMetricsAsJSON()` array each), and the primary's own figures.
+ * The primary's side: the sum of what `gather` collects from the workers (one
+ * `getMetricsAsJSON()` array each), and the primary's own figures.
  */
-export function serveClusterMetrics(
-  where: { readonly host: string; readonly port: number },
-  gather: () => Promise<object[]>,
-  figures: ClusterFigures,
-): ReturnType<typeof serveMetrics> {
+export function clusterRegistry(cluster: Pick<MonitoredCluster, 'workers' | 'restarts'>, gather: () => Promise<object[]>): Registry {
   const own = new Registry();
   new Gauge({ name: 'multi_socket_workers', help: 'Worker processes running.', registers: [own], collect() {
-    this.set(figures.workers());
+    this.set(cluster.workers());
   } });
   new Counter({ name: 'multi_socket_worker_restarts_total', help: 'Workers that died and were replaced.', registers: [own], collect() {
     this.reset();
-    this.inc(figures.restarts());
+    this.inc(cluster.restarts());
   } });
-  return serveMetrics(new ClusterRegistry(gather, own), where.host, where.port);
+  return new ClusterRegistry(gather, own);
 }
 
 /** A registry whose text is the workers' sum followed by the primary's own metrics. */
