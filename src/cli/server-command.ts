@@ -204,16 +204,18 @@ export const serverCommand: Command = {
     const chunkEvents = showsChunkEvents(line.mode);
     try {
       if (workers > 1 && isClusterWorker()) return await serveAsWorker(config, workers, report, chunkEvents);
+      const hangups = new Hangups();
       const start = new StartWatch(config, report);
       try {
         if (workers === 1) {
           const server = await startServer(config, start.sink, { chunkEvents });
-          return await serve(server, report, { signals: STOP_SIGNALS, reload: true });
+          hangups.reload(server);
+          return await serve(server, report, { signals: STOP_SIGNALS });
         }
         const running = await startCluster(config, workers, start.sink, reportCluster);
+        hangups.reload(running);
         return await serve(running, report, {
           signals: STOP_SIGNALS,
-          reload: true,
           requests: (stop) => void running.failed.then(() => stop(1, { reason: shutdownReason('workers keep dying') })),
         });
       } catch (error) {
@@ -290,8 +292,6 @@ const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
 /** What can be stopped: one server, or the primary of many. */
 interface Stoppable {
   close(options: CloseOptions): Promise<void>;
-  /** Reads the TLS files again (SIGHUP). */
-  reload(): void;
   /** Ends at once what would outlive this process (the workers): for a second signal. */
   kill?(): void;
 }
@@ -301,8 +301,29 @@ interface StopSources {
   readonly signals: readonly NodeJS.Signals[];
   /** Other ways to be asked to stop: the primary's request, the crash-loop guard. */
   readonly requests?: (stop: (code: number, options: CloseOptions) => void) => void;
-  /** Whether SIGHUP reloads the TLS files (else the primary of `--workers` decides). */
-  readonly reload?: boolean;
+}
+
+/**
+ * SIGHUP, handled from the start: its default would end the process at once, and it may come
+ * as soon as `listening on` is out, before the server is handed over here. One that comes
+ * before is kept for it. SIGHUP never stops the server: it reloads, or says there is nothing to.
+ */
+class Hangups {
+  #target: { reload(): void } | undefined;
+  #missed = false;
+
+  constructor() {
+    process.on('SIGHUP', () => {
+      if (this.#target === undefined) this.#missed = true;
+      else this.#target.reload();
+    });
+  }
+
+  reload(target: { reload(): void }): void {
+    this.#target = target;
+    if (this.#missed) target.reload();
+    this.#missed = false;
+  }
 }
 
 /** One worker of `--workers N`: stops when the primary says so, and on a SIGTERM of its own. */
@@ -343,8 +364,6 @@ function serve(server: Stoppable, report: ServerEventSink, sources: StopSources)
       resolve(signalExitCode(signal));
     };
     for (const signal of sources.signals) process.on(signal, onSignal);
-    // SIGHUP never stops the server (its default would, at once): it reloads, or says there is nothing to.
-    if (sources.reload === true) process.on('SIGHUP', () => server.reload());
     sources.requests?.(stop);
     // The last resort, for what escaped every connection's own guard. A stray socket error
     // leaves nothing inconsistent and the server goes on; anything else may have, so the
