@@ -114,7 +114,7 @@ void describe('TLS on the client port', { skip: NO_OPENSSL }, () => {
   });
 
   void describe('mutual TLS', () => {
-    void it('require: serves a client with a certificate from --tls-ca, refuses one without, or with a stranger one, saying why', async () => {
+    void it('require: serves a client with a certificate from --tls-ca, refuses one without, a stranger, expired or server one, saying why', async () => {
       const server = await tlsServer('require');
       try {
         const good = await server.connect({ tls: withClientCert() });
@@ -131,7 +131,20 @@ void describe('TLS on the client port', { skip: NO_OPENSSL }, () => {
         const untrusted = await server.waitForEvent('tls-error', { where: (event) => event.error.code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
         assert.match(untrusted.error.message, /^client certificate refused: unable to verify the first certificate/);
 
-        assert.deepEqual(server.server.stats().tlsErrors, { ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE: 1, UNABLE_TO_VERIFY_LEAF_SIGNATURE: 1 });
+        // From our CA, but expired; and one for a server, not a client.
+        await attempt(server.port, withClientCert(certs.expired));
+        const expired = await server.waitForEvent('tls-error', { where: (event) => event.error.code === 'CERT_HAS_EXPIRED' });
+        assert.equal(expired.error.message, 'client certificate refused: certificate has expired');
+        await attempt(server.port, withClientCert(certs.otherName));
+        const purpose = await server.waitForEvent('tls-error', { where: (event) => event.error.code === 'INVALID_PURPOSE' });
+        assert.match(purpose.error.message, /^client certificate refused: unsupported certificate purpose/);
+
+        assert.deepEqual(server.server.stats().tlsErrors, {
+          ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE: 1,
+          UNABLE_TO_VERIFY_LEAF_SIGNATURE: 1,
+          CERT_HAS_EXPIRED: 1,
+          INVALID_PURPOSE: 1,
+        });
         assert.equal(server.server.clients, 1);
         await assertExact(good);
       } finally {
