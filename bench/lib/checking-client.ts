@@ -1,5 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { connect as connectTls } from 'node:tls';
 import { FrameDecoder } from '../../src/protocol/decoder.js';
 import { ProtocolError } from '../../src/protocol/errors.js';
 import { MessageType, SERVER_HEADER_KEYS, STATISTICS_REQUEST, type Frame } from '../../src/protocol/frame.js';
@@ -110,15 +111,17 @@ export class CheckingClient {
   #open = false;
   readonly closed: Promise<void>;
 
-  constructor(target: { host: string; port: number; localAddress?: string }, rules: ChunkRules, tally: Tally) {
+  /** With `tls`, the client speaks TLS and trusts the CA certificates given (PEM). */
+  constructor(target: { host: string; port: number; localAddress?: string; tls?: { ca: string } }, rules: ChunkRules, tally: Tally) {
     this.#tally = tally;
     this.#rules = rules;
     this.#allowed = new Uint8Array(256);
     for (const byte of Buffer.from(rules.alphabet, 'latin1')) this.#allowed[byte] = 1;
-    this.#socket = connect({ host: target.host, port: target.port, ...(target.localAddress === undefined ? {} : { localAddress: target.localAddress }) });
+    const where = { host: target.host, port: target.port, ...(target.localAddress === undefined ? {} : { localAddress: target.localAddress }) };
+    this.#socket = target.tls === undefined ? connect(where) : connectTls({ ...where, ca: target.tls.ca });
     this.#socket.setNoDelay(true);
     this.closed = new Promise((resolve) => this.#socket.once('close', () => resolve()));
-    this.#socket.on('connect', () => {
+    this.#socket.on(target.tls === undefined ? 'connect' : 'secureConnect', () => {
       this.#open = true;
       this.#lastArrival = performance.now();
       tally.connected++;

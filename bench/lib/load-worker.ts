@@ -18,6 +18,8 @@ export interface LoadPlan {
   /** Share of connected clients that ask for statistics each second (0.01 = 1%). */
   readonly statisticsRate: number;
   readonly rules: ChunkRules;
+  /** TLS clients, trusting these CA certificates (PEM). */
+  readonly tls?: { readonly ca: string };
 }
 
 export type WorkerMessage = { readonly type: 'start'; readonly plan: LoadPlan } | { readonly type: 'reset' } | { readonly type: 'stop' };
@@ -76,7 +78,7 @@ function tick(): void {
   while (openDebt >= 1 && opened < plan.clients) {
     openDebt--;
     const source = plan.sources[opened % plan.sources.length];
-    clients.push(new CheckingClient({ host: plan.host, port: plan.port, localAddress: source }, plan.rules, tally));
+    clients.push(new CheckingClient({ host: plan.host, port: plan.port, localAddress: source, ...(plan.tls === undefined ? {} : { tls: plan.tls }) }, plan.rules, tally));
     opened++;
   }
   askDebt += (clients.length * plan.statisticsRate * TICK_MS) / 1000;
