@@ -83,7 +83,7 @@ options:
   --tls-cert FILE            serve TLS (1.2 and newer) with this certificate, then any
                              intermediates (PEM); needs --tls-key; SIGHUP reads the TLS
                              files again for new connections
-  --tls-key FILE             the certificate's private key (PEM)
+  --tls-key FILE             the certificate's private key (PEM, not encrypted)
   --tls-client-auth request|require
                              ask clients for a certificate from --tls-ca: request (a client
                              may send none) or require (refused without a valid one)

@@ -64,15 +64,6 @@ export class AcceptPipeline {
     this.#direct = options.proxy === undefined && options.tls === undefined;
   }
 
-  get tls(): TlsTerminator | undefined {
-    return this.#options.tls;
-  }
-
-  /** Connections still in the PROXY or TLS stage. */
-  get pending(): number {
-    return this.#pending.size;
-  }
-
   accept(socket: Socket): void {
     if (this.#direct) {
       this.#handler.ready(socket, socketAddress(socket));
@@ -137,6 +128,8 @@ class Pending implements HandshakeWatcher {
     } else {
       this.#parser = new ProxyHeaderParser();
       this.socket.on('data', onProxyData);
+      // On a half-open listener a FIN alone does not close the socket: it ends the wait too.
+      this.socket.on('end', onSocketClose);
     }
   }
 
@@ -159,6 +152,7 @@ class Pending implements HandshakeWatcher {
     const { socket } = this;
     // Whatever came after the header is the next stage's: TLS, or the session's first frame.
     socket.removeListener('data', onProxyData);
+    socket.removeListener('end', onSocketClose);
     socket.pause();
     if (header.rest.length > 0) socket.unshift(header.rest);
     this.#parser = undefined;
@@ -280,10 +274,12 @@ class Pending implements HandshakeWatcher {
     this.#timer = undefined;
     const socket = this.socket;
     socket.removeListener('data', onProxyData);
+    socket.removeListener('end', onSocketClose);
     socket.removeListener('close', onSocketClose);
     // Its errors are the session's from now on, or expected: a closed connection may still report one.
     socket.removeListener('error', onSocketError);
     socket.on('error', ignore);
+    delete (socket as Partial<PendingSocket>)[PENDING];
     this.#pipeline.forget(this);
   }
 }

@@ -58,7 +58,8 @@ export function loadCredentials(files: TlsFiles): Credentials {
   const key = read('--tls-key', files.key);
   const ca = files.ca === undefined ? undefined : read('--tls-ca', files.ca);
   const leaf = parse('--tls-cert', files.cert, 'a PEM certificate', () => new X509Certificate(cert));
-  const privateKey = parse('--tls-key', files.key, 'a PEM private key', () => createPrivateKey(key));
+  // An encrypted key fails here too: the server has no one to ask for its passphrase.
+  const privateKey = parse('--tls-key', files.key, 'an unencrypted PEM private key', () => createPrivateKey(key));
   if (ca !== undefined) parse('--tls-ca', files.ca as string, 'a PEM certificate', () => new X509Certificate(ca));
   if (!leaf.checkPrivateKey(privateKey)) {
     throw new TlsFilesError(`--tls-key '${files.key}' is not the key of the certificate in --tls-cert '${files.cert}'`, undefined);

@@ -51,7 +51,7 @@ async function assertExact(client: RawClient): Promise<void> {
 }
 
 /** A connection from the load balancer that writes `bytes` and reports how it ended. */
-async function send(port: number, bytes: Buffer | undefined): Promise<{ closed: Promise<void>; received: () => number }> {
+async function send(port: number, bytes: Buffer | undefined): Promise<{ closed: Promise<void>; received: () => number; end: () => void }> {
   const socket = connect({ host: '127.0.0.1', port });
   let received = 0;
   socket.on('data', (data: Buffer) => (received += data.length));
@@ -59,7 +59,7 @@ async function send(port: number, bytes: Buffer | undefined): Promise<{ closed: 
   await new Promise((resolve) => socket.once('connect', resolve));
   if (bytes !== undefined) socket.write(bytes);
   const closed = withTimeout(new Promise<void>((resolve) => socket.once('close', () => resolve())), 3_000, 'the connection to be closed');
-  return { closed, received: () => received };
+  return { closed, received: () => received, end: () => socket.end() };
 }
 
 void describe('the PROXY protocol (--proxy-protocol)', () => {
@@ -137,18 +137,22 @@ void describe('the PROXY protocol (--proxy-protocol)', () => {
       const garbage = await send(server.port, Buffer.from('GET / HTTP/1.1\r\n\r\n'));
       const direct = await send(server.port, encodeClientRequest('s'));
       const silent = await send(server.port, undefined);
-      await Promise.all([garbage.closed, direct.closed, silent.closed]);
+      // Half a header, then the end of the stream.
+      const truncated = await send(server.port, Buffer.from('PROXY TCP4 192.0.2.1 '));
+      truncated.end();
+      await Promise.all([garbage.closed, direct.closed, silent.closed, truncated.closed]);
       const rejected = server.events.slice(since).filter((event) => event.type === 'rejected');
       const messages = rejected.map((event) => event.error.message).sort();
       assert.deepEqual(messages, [
+        'PROXY v1 line truncated: 21 bytes and no CRLF before the connection closed',
         'no PROXY protocol header received within 0.3 s',
         'not a PROXY protocol header: it starts with 0x00',
         'not a PROXY protocol header: it starts with 0x47',
       ]);
       for (const event of rejected) assert.equal(event.error.code, ErrorCode.proxyHeader);
-      assert.equal(server.server.stats().errors[ErrorCode.proxyHeader], (before.errors[ErrorCode.proxyHeader] ?? 0) + 3);
+      assert.equal(server.server.stats().errors[ErrorCode.proxyHeader], (before.errors[ErrorCode.proxyHeader] ?? 0) + 4);
       assert.equal(server.server.stats().accepted, before.accepted);
-      for (const refused of [garbage, direct, silent]) assert.equal(refused.received(), 0, 'no frame for a peer that is not a client yet');
+      for (const refused of [garbage, direct, silent, truncated]) assert.equal(refused.received(), 0, 'no frame for a peer that is not a client yet');
       await assertExact(bystander);
     });
   });

@@ -40,7 +40,7 @@ void describe('loadCredentials', { skip: NO_OPENSSL }, () => {
 
   void it('names a file that is not what it should be', () => {
     assert.match(failure({ cert: certs.server.key, key: certs.server.key }).message, new RegExp(`^--tls-cert '${certs.server.key}' is not a PEM certificate`));
-    assert.match(failure({ cert: certs.server.cert, key: certs.server.cert }).message, new RegExp(`^--tls-key '${certs.server.cert}' is not a PEM private key`));
+    assert.match(failure({ cert: certs.server.cert, key: certs.server.cert }).message, new RegExp(`^--tls-key '${certs.server.cert}' is not an unencrypted PEM private key`));
     const notCa = certs.write('not-a-ca.pem', 'hello\n');
     assert.match(failure({ ...certs.server, ca: notCa }).message, new RegExp(`^--tls-ca '${notCa}' is not a PEM certificate`));
   });
