@@ -11,6 +11,7 @@
  *   npm run bench -- isolation                           # one good client beside 100 non-readers
  *   npm run bench -- scale --intruders 100 --no-bare     # then a hold beside 100 non-readers and 100 flooders
  *   npm run bench -- scale --dashboards 10 --hold 120    # the hold's windows with ten dashboards open against those without
+ *   npm run bench -- scale --tls --clients 5000 --hold 30  # TLS against the plain path and a bare node:tls server
  *   npm run bench -- --smoke                             # a few hundred clients, a few seconds
  *   npm run bench -- faults --hostile 10000 --concurrency 300
  *   npm run bench -- faults --soak 600                   # 10 minutes, heap after GC and handles over time
@@ -20,6 +21,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { makeCertificates } from '../test/support/certs.js';
 import { HOSTILE_KINDS } from './lib/hostile.js';
 import { RESULTS_DIR, resultPath } from './lib/report.js';
 import { rampChart } from './lib/svg.js';
@@ -50,6 +52,7 @@ const { values, positionals } = parseArgs({
     smoke: { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     'no-bare': { type: 'boolean', default: false },
+    tls: { type: 'boolean', default: false },
     'non-readers': { type: 'string' },
     intruders: { type: 'string' },
     waves: { type: 'string' },
@@ -81,6 +84,8 @@ const results: {
   scaleBare?: ScaleResult;
   scaleWs?: ScaleResult;
   scaleBareWs?: ScaleResult;
+  scaleTls?: ScaleResult;
+  scaleBareTls?: ScaleResult;
   flood?: PumpResult;
   small?: PumpResult;
   startup?: StartupResult;
@@ -107,6 +112,10 @@ for (const scenario of scenarios) {
         target,
         progress,
       };
+      if (values.tls) {
+        await scaleOverTls(common);
+        break;
+      }
       const scale = await runScale({ ...common, intruders: Number(values.intruders ?? 0) });
       results.scale = scale;
       progress('');
@@ -308,6 +317,44 @@ function dashboardFailures(cost: { latenessPercent: number; cpuPercent: number }
   if (cost.latenessPercent > 5) failed.push(`dashboards: lateness (the windows' median mean) moved ${cost.latenessPercent.toFixed(1)} % (floor 5 %)`);
   if (cost.cpuPercent > 5) failed.push(`dashboards: CPU per chunk moved ${cost.cpuPercent.toFixed(1)} % (floor 5 %)`);
   return failed;
+}
+
+/**
+ * `scale --tls`: the same load on our server without TLS, with it, and on a bare `node:tls`
+ * server, in one run; before each ramp, connections set up as fast as the server takes them.
+ */
+async function scaleOverTls(common: Omit<Parameters<typeof runScale>[0], 'tls' | 'bare' | 'handshakeSeconds'>): Promise<void> {
+  const certs = await makeCertificates();
+  try {
+    const tls = { cert: certs.server.cert, key: certs.server.key, ca: certs.read(certs.ca.cert) };
+    const handshakeSeconds = smoke ? 1 : 5;
+    const plain = await runScale({ ...common, handshakeSeconds });
+    const ours = await runScale({ ...common, tls, handshakeSeconds });
+    const bare = values['no-bare'] || common.target !== undefined ? undefined : await runScale({ ...common, tls, bare: true, handshakeSeconds });
+    Object.assign(results, { scale: plain, scaleTls: ours, ...(bare === undefined ? {} : { scaleBareTls: bare }) });
+    progress('');
+    printScale(plain, `scale: ${plain.clientsWanted} clients, plain TCP, hold ${plain.holdSeconds} s`);
+    printScale(ours, `scale: ${ours.clientsWanted} clients, TLS, hold ${ours.holdSeconds} s`);
+    if (bare !== undefined) printScale(bare, 'bare node:tls server (a setTimeout and one write per chunk, nothing else)');
+    const shakes = (r: ScaleResult | undefined): string =>
+      r?.handshakes === undefined ? 'n/a' : `${r.handshakes.perSecond.toFixed(0)}/s, server CPU ${r.handshakes.serverCpuMsPerHandshake?.toFixed(2) ?? 'n/a'} ms each${r.handshakes.failed > 0 ? `, ${r.handshakes.failed} failed` : ''}`;
+    const perChunk = (r: ScaleResult | undefined): string => (r?.serverCpuUsPerChunk === undefined ? 'n/a' : `${r.serverCpuUsPerChunk.toFixed(1)} us`);
+    const ratio = (a: number | undefined, b: number | undefined): string => (a === undefined || b === undefined || b === 0 ? 'n/a' : `${(a / b).toFixed(2)}x`);
+    table('TLS against the plain path and a bare node:tls server, same run', [
+      ['handshakes, 64 at a time (TLS)', `ours ${shakes(ours)}; bare node:tls ${shakes(bare)}`],
+      ['connections, 64 at a time (plain)', `ours ${shakes(plain)}`],
+      ['server CPU per chunk', `TLS ${perChunk(ours)}, plain ${perChunk(plain)} (${ratio(ours.serverCpuUsPerChunk, plain.serverCpuUsPerChunk)}); bare node:tls ${perChunk(bare)} (ours / bare ${ratio(ours.serverCpuUsPerChunk, bare?.serverCpuUsPerChunk)})`],
+      ['RSS per client', `TLS ${ours.rssPerClientKb?.toFixed(2) ?? 'n/a'} KB, plain ${plain.rssPerClientKb?.toFixed(2) ?? 'n/a'} KB; bare node:tls ${bare?.rssPerClientKb?.toFixed(2) ?? 'n/a'} KB`],
+      ['server lateness p99', `TLS <= ${ours.serverLatenessMs?.p99.toFixed(2) ?? 'n/a'} ms, plain <= ${plain.serverLatenessMs?.p99.toFixed(2) ?? 'n/a'} ms`],
+    ]);
+    for (const [name, r] of [['plain', plain], ['TLS', ours], ['bare node:tls', bare]] as const) {
+      if (r === undefined) continue;
+      if (r.answersWrong > 0 || r.badChunks > 0) failures.push(`scale (${name}): ${r.answersWrong} wrong answers, ${r.badChunks} bad chunks`);
+      if (r.clientsHeld < r.clientsWanted) failures.push(`scale (${name}): held ${r.clientsHeld} of ${r.clientsWanted} clients`);
+    }
+  } finally {
+    certs.remove();
+  }
 }
 
 function printPump(r: PumpResult): void {

@@ -1,5 +1,6 @@
 import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { connect as connectTls } from 'node:tls';
 import { WebSocket } from 'ws';
 import { decodeWholeFrame, FrameDecoder } from '../../src/protocol/decoder.js';
 import { ProtocolError } from '../../src/protocol/errors.js';
@@ -96,6 +97,8 @@ export interface Target {
   readonly localAddress?: string;
   /** `ws`: a WebSocket to ws://host:port/ws, where every message must be exactly one frame. */
   readonly transport?: 'tcp' | 'ws';
+  /** Over TCP: speak TLS, trusting the CA certificates given (PEM). */
+  readonly tls?: { readonly ca: string };
 }
 
 /** What the client needs of its connection, whichever carries it. */
@@ -149,9 +152,9 @@ export class CheckingClient {
       });
       this.#link = { write: (data) => ws.send(data), pause: () => ws.pause(), resume: () => ws.resume(), end: () => ws.close(1000), destroy: () => ws.terminate() };
     } else {
-      const socket = connect({ host: target.host, port: target.port, ...local });
+      const socket = target.tls === undefined ? connect({ host: target.host, port: target.port, ...local }) : connectTls({ host: target.host, port: target.port, ...local, ca: target.tls.ca });
       socket.setNoDelay(true);
-      socket.on('connect', () => this.#opened());
+      socket.on(target.tls === undefined ? 'connect' : 'secureConnect', () => this.#opened());
       socket.on('data', (data: Buffer) => this.#received(data, false));
       socket.on('error', (error: NodeJS.ErrnoException) => this.#failed(error));
       socket.on('close', () => {

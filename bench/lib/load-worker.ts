@@ -20,6 +20,8 @@ export interface LoadPlan {
   readonly rules: ChunkRules;
   /** `ws`: WebSocket clients of the web port's `/ws` (then `port` is the web port). */
   readonly transport?: 'tcp' | 'ws';
+  /** TLS clients, trusting these CA certificates (PEM). */
+  readonly tls?: { readonly ca: string };
 }
 
 export type WorkerMessage = { readonly type: 'start'; readonly plan: LoadPlan } | { readonly type: 'reset' } | { readonly type: 'stop' };
@@ -78,7 +80,7 @@ function tick(): void {
   while (openDebt >= 1 && opened < plan.clients) {
     openDebt--;
     const source = plan.sources[opened % plan.sources.length];
-    clients.push(new CheckingClient({ host: plan.host, port: plan.port, localAddress: source, transport: plan.transport }, plan.rules, tally));
+    clients.push(new CheckingClient({ host: plan.host, port: plan.port, localAddress: source, transport: plan.transport, ...(plan.tls === undefined ? {} : { tls: plan.tls }) }, plan.rules, tally));
     opened++;
   }
   askDebt += (clients.length * plan.statisticsRate * TICK_MS) / 1000;

@@ -7,12 +7,14 @@ import { metricTotal, type Metrics } from '../../test/support/metrics.js';
 import { waitFor } from '../../test/support/wait.js';
 import { Tally } from '../lib/checking-client.js';
 import type { HostileKind } from '../lib/hostile.js';
+import type { HandshakePlan, HandshakeReport } from '../lib/handshake-worker.js';
 import type { HostileWave } from '../lib/hostile-worker.js';
 import { compareDashboards, type DashboardComparison } from '../lib/dashboards.js';
 import type { LoadPlan, WorkerMessage, WorkerReport } from '../lib/load-worker.js';
 import { BARE_SERVER_BIN, BARE_WS_SERVER_BIN, histogramDelta, ServerProcess } from '../lib/server-process.js';
 
 const WORKER = fileURLToPath(new URL('../lib/load-worker.js', import.meta.url));
+const HANDSHAKE_WORKER = fileURLToPath(new URL('../lib/handshake-worker.js', import.meta.url));
 /** Sockets one generator process holds at most: under `ulimit -n` 20,000 with room to spare. */
 const CLIENTS_PER_PROCESS = Number(process.env.BENCH_CLIENTS_PER_PROCESS ?? 15_000);
 const DEFAULT_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -40,7 +42,19 @@ export interface ScaleOptions {
   readonly transport?: 'tcp' | 'ws';
   /** Dashboards to open on the server's monitor, in every other window of the hold (see bench/lib/dashboards.ts). */
   readonly dashboards?: number;
+  /** TLS: the server's certificate and key files, and the CA the clients trust (PEM). */
+  readonly tls?: { readonly cert: string; readonly key: string; readonly ca: string };
+  /** With N, before the ramp: connections opened and closed as fast as the server takes them, for N seconds. */
+  readonly handshakeSeconds?: number;
   readonly progress: (line: string) => void;
+}
+
+/** Connections set up as fast as the server takes them (for TLS, full handshakes), on an idle server. */
+export interface HandshakeFigures {
+  readonly perSecond: number;
+  readonly failed: number;
+  /** The server's CPU time per connection set up (and closed), in milliseconds. */
+  readonly serverCpuMsPerHandshake: number | undefined;
 }
 
 /** The checking clients' figures in the second hold, beside the intruders. */
@@ -68,6 +82,8 @@ export interface RampSample {
 
 export interface ScaleResult {
   readonly transport: 'tcp' | 'ws';
+  readonly tls: boolean;
+  readonly handshakes?: HandshakeFigures;
   readonly clientsWanted: number;
   readonly clientsHeld: number;
   readonly holdSeconds: number;
@@ -109,20 +125,23 @@ export interface ScaleResult {
  */
 export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
   const transport = options.transport ?? 'tcp';
+  const tlsArgs = options.tls === undefined ? [] : ['--tls-cert', options.tls.cert, '--tls-key', options.tls.key];
   const server =
     options.target === undefined
       ? options.bare === true
-        ? await ServerProcess.start({ bin: transport === 'ws' ? BARE_WS_SERVER_BIN : BARE_SERVER_BIN, metrics: false })
+        ? await ServerProcess.start({ bin: transport === 'ws' ? BARE_WS_SERVER_BIN : BARE_SERVER_BIN, metrics: false, args: tlsArgs })
         : await ServerProcess.start({
             mode: options.serverMode,
             nodeArgs: options.serverNodeArgs,
             web: transport === 'ws',
-            args: ['--max-clients', String(options.clients + 1000), ...(options.serverWorkers > 1 ? ['--workers', String(options.serverWorkers)] : [])],
+            args: ['--max-clients', String(options.clients + 1000), ...(options.serverWorkers > 1 ? ['--workers', String(options.serverWorkers)] : []), ...tlsArgs],
           })
       : undefined;
   const target = options.target ?? { host: '127.0.0.1', port: server?.webPort ?? server?.port ?? 0 };
+  const clientTls = options.tls === undefined ? undefined : { ca: options.tls.ca };
   await delay(1000);
   const idleRss = server?.rssBytes();
+  const handshakes = options.handshakeSeconds === undefined ? undefined : await measureHandshakes(target, clientTls, options.handshakeSeconds, server, options.progress);
 
   const processes = Math.max(1, Math.ceil(options.clients / CLIENTS_PER_PROCESS));
   const workers: ChildProcess[] = [];
@@ -144,6 +163,7 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
       statisticsRate: options.bare === true ? 0 : options.statisticsRate,
       rules: { alphabet: DEFAULT_ALPHABET, minChars: 1, maxChars: 5 },
       transport,
+      ...(clientTls === undefined ? {} : { tls: clientTls }),
     };
     const worker = fork(WORKER, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     worker.on('message', (report: WorkerReport) => {
@@ -225,6 +245,8 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
   const cpu = cpuBefore !== undefined && cpuAfter !== undefined ? cpuAfter - cpuBefore : undefined;
   return {
     transport,
+    tls: options.tls !== undefined,
+    ...(handshakes === undefined ? {} : { handshakes }),
     clientsWanted: options.clients,
     clientsHeld,
     holdSeconds: round(heldSeconds),
@@ -321,6 +343,35 @@ async function holdBeside(
     chunksPerSecond: round(chunks / seconds),
     serverLatenessMs: late === undefined ? undefined : { p50: late.p50 * 1000, p99: late.p99 * 1000, max: late.max * 1000 },
     serverCpuPercent: cpuBefore === undefined || cpuAfter === undefined ? undefined : round(((cpuAfter - cpuBefore) / seconds) * 100),
+  };
+}
+
+/**
+ * Connections opened and closed as fast as the server takes them, 64 at a time, from a process
+ * of its own; the server's CPU time over the same window, per connection.
+ */
+async function measureHandshakes(
+  target: { host: string; port: number },
+  tls: { ca: string } | undefined,
+  seconds: number,
+  server: ServerProcess | undefined,
+  progress: (line: string) => void,
+): Promise<HandshakeFigures> {
+  progress(`${tls === undefined ? 'connections' : 'TLS handshakes'} as fast as the server takes them, for ${seconds} s`);
+  const cpuBefore = server?.cpuSeconds();
+  const worker = fork(HANDSHAKE_WORKER, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const plan: HandshakePlan = { ...target, source: '127.0.0.250', seconds, concurrency: 64, ...(tls === undefined ? {} : { tls }) };
+  const report = await new Promise<HandshakeReport>((resolve, reject) => {
+    worker.once('message', (message: HandshakeReport) => resolve(message));
+    worker.once('exit', (code) => reject(new Error(`the handshake worker exited (${String(code)}) without a report`)));
+    worker.send(plan);
+  });
+  const cpuAfter = server?.cpuSeconds();
+  const cpu = cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore;
+  return {
+    perSecond: round(report.established / report.seconds),
+    failed: report.failed,
+    serverCpuMsPerHandshake: cpu === undefined || report.established === 0 ? undefined : round((cpu * 1000) / report.established),
   };
 }
 

@@ -13,7 +13,20 @@ import { listenFailedLine, serverLine, showsChunkEvents, shutdownReason, type Li
 import { DEFAULT_MODE, type Mode } from '../output/mode.js';
 import { Printer } from '../output/printer.js';
 import { namingSources, parseCommandLine, printHelpOrVersion, stringValue, type CommandLine } from './command-line.js';
-import { MAX_INTERVAL_SECONDS, parseAlphabet, parseInteger, parseListenAddress, parseRange, parseSeconds } from './values.js';
+import { LOOPBACK_RANGES } from '../transport/address-range.js';
+import { loadCredentials, TlsFilesError, type TlsSettings } from '../transport/tls-credentials.js';
+import type { ProxySettings } from '../transport/accept.js';
+import {
+  MAX_INTERVAL_SECONDS,
+  parseAddressRanges,
+  parseAlphabet,
+  parseClientAuth,
+  parseInteger,
+  parseListenAddress,
+  parseRange,
+  parseSeconds,
+  UsageError,
+} from './values.js';
 import { signalExitCode, type Command } from './run-cli.js';
 import { WEB_OPTIONS, WEB_USAGE, webConfigFrom } from './web-options.js';
 
@@ -53,10 +66,15 @@ options:
   --max-clients N            connections served at once; more are refused with an error
                              frame; with --workers, each worker takes its share, rounded
                              up (default: ${D.maxClients})
+  --max-clients-per-address N
+                             connections served at once from one address (behind a load
+                             balancer, the one its PROXY header carries); with --workers,
+                             each worker takes its share, rounded up (default: no limit)
   --max-header BYTES         largest request header accepted, at least ${MIN_REQUEST_HEADER}, the size
                              of a real request's (default: ${D.maxHeaderLength})
   --max-request BYTES        largest request content accepted (default: ${D.maxRequestLength})
-  --frame-timeout SECONDS    time a started frame has to complete (default: ${D.frameTimeoutMs / 1000})
+  --frame-timeout SECONDS    time a started frame has to complete, and a new connection
+                             its PROXY header and TLS handshake (default: ${D.frameTimeoutMs / 1000})
   --slow-client-timeout SECONDS
                              time a client may leave its buffer full before it is
                              disconnected (default: ${D.slowClientTimeoutMs / 1000})
@@ -70,6 +88,20 @@ ${WEB_USAGE}
   --stats-interval SECONDS   print the counters (errors by code, clients, memory, handles)
                              this often; 0 for never; with --workers, each worker prints its
                              own (default: 0)
+  --tls-cert FILE            serve TLS (1.2 and newer) with this certificate, then any
+                             intermediates (PEM); needs --tls-key; SIGHUP reads the TLS
+                             files again for new connections
+  --tls-key FILE             the certificate's private key (PEM, not encrypted)
+  --tls-client-auth request|require
+                             ask clients for a certificate from --tls-ca: request (a client
+                             may send none) or require (refused without a valid one)
+  --tls-ca FILE              the CAs client certificates must come from (PEM)
+  --proxy-protocol           expect a PROXY protocol header (v1 or v2, as HAProxy sends
+                             it) first on every connection, before TLS, and use the
+                             client address it carries
+  --proxy-trusted CIDR[,CIDR...]
+                             where PROXY headers may come from; a connection from elsewhere
+                             is refused (default: ${LOOPBACK_RANGES.map((range) => range.text).join(',')})
   --workers N                run N server processes sharing the port (node:cluster), 1 to
                              ${MAX_WORKERS}; a worker that dies is replaced, SIGINT/SIGTERM drains
                              them all (default: 1, a single process)
@@ -93,6 +125,13 @@ export const SERVER_OPTIONS = {
   'stats-interval': { type: 'string' },
   metrics: { type: 'string' },
   workers: { type: 'string' },
+  'max-clients-per-address': { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  'tls-ca': { type: 'string' },
+  'tls-client-auth': { type: 'string' },
+  'proxy-protocol': { type: 'boolean' },
+  'proxy-trusted': { type: 'string' },
   ...WEB_OPTIONS,
 } as const;
 
@@ -121,7 +160,40 @@ export function serverConfigFrom(line: CommandLine): ServerConfig {
     shutdownTimeoutMs: option('shutdown-timeout', (t) => parseSeconds('--shutdown-timeout', t, 0, DAY_MS), D.shutdownTimeoutMs),
     metrics: option('metrics', parseListenAddress, D.metrics),
     statsIntervalMs: option('stats-interval', (t) => parseSeconds('--stats-interval', t, 0, DAY_MS), D.statsIntervalMs),
+    maxClientsPerAddress: option('max-clients-per-address', (t) => parseInteger('--max-clients-per-address', t, 1, 10_000_000), D.maxClientsPerAddress),
+    tls: tlsFrom(line),
+    proxy: proxyFrom(line),
   };
+}
+
+/** `--tls-*`: the files, checked here (read, parsed, the key matched to the certificate) so that a bad one is a bad command line. */
+function tlsFrom(line: CommandLine): TlsSettings | undefined {
+  const [cert, key, ca, auth] = ['tls-cert', 'tls-key', 'tls-ca', 'tls-client-auth'].map((name) => stringValue(line, name));
+  const clientAuth = auth === undefined ? 'none' : parseClientAuth(auth);
+  if (cert === undefined && key === undefined) {
+    if (ca !== undefined || auth !== undefined) throw new UsageError('--tls-ca and --tls-client-auth need --tls-cert and --tls-key');
+    return undefined;
+  }
+  if (cert === undefined || key === undefined) throw new UsageError('--tls-cert and --tls-key need each other');
+  if ((ca === undefined) !== (auth === undefined)) throw new UsageError('--tls-client-auth and --tls-ca need each other');
+  const files = { cert, key, ...(ca === undefined ? {} : { ca }) };
+  try {
+    loadCredentials(files);
+  } catch (error) {
+    if (error instanceof TlsFilesError) throw new UsageError(error.message);
+    throw error;
+  }
+  return { files, clientAuth };
+}
+
+function proxyFrom(line: CommandLine): ProxySettings | undefined {
+  const trusted = stringValue(line, 'proxy-trusted');
+  const ranges = trusted === undefined ? LOOPBACK_RANGES : parseAddressRanges('--proxy-trusted', trusted);
+  if (line.values['proxy-protocol'] !== true) {
+    if (trusted !== undefined) throw new UsageError('--proxy-trusted needs --proxy-protocol');
+    return undefined;
+  }
+  return { trusted: ranges };
 }
 
 /** `--workers N`: how many server processes (1, the default, is no cluster at all). */
@@ -145,15 +217,18 @@ export const serverCommand: Command = {
     try {
       const options: StartOptions = { chunkEvents: showsChunkEvents(line.mode), web, monitor: startMonitor };
       if (workers > 1 && isClusterWorker()) return await serveAsWorker(config, workers, report, options);
+      const hangups = new Hangups();
       const start = new StartWatch(report);
       try {
         if (workers === 1) {
           const server = await startServer(config, start.sink, options);
           start.started();
+          hangups.reload(server);
           return await serve(server, report, { signals: STOP_SIGNALS });
         }
         const running = await startCluster(config, workers, start.sink, reportCluster, { monitor: startClusterMonitor });
         start.started();
+        hangups.reload(running);
         return await serve(running, report, {
           signals: STOP_SIGNALS,
           requests: (stop) => void running.failed.then(() => stop(1, { reason: shutdownReason('workers keep dying') })),
@@ -225,12 +300,37 @@ interface StopSources {
   readonly requests?: (stop: (code: number, options: CloseOptions) => void) => void;
 }
 
+/**
+ * SIGHUP, handled from the start: its default would end the process at once, and it may come
+ * as soon as `listening on` is out, before the server is handed over here. One that comes
+ * before is kept for it. SIGHUP never stops the server: it reloads, or says there is nothing to.
+ */
+class Hangups {
+  #target: { reload(): void } | undefined;
+  #missed = false;
+
+  constructor() {
+    process.on('SIGHUP', () => {
+      if (this.#target === undefined) this.#missed = true;
+      else this.#target.reload();
+    });
+  }
+
+  reload(target: { reload(): void }): void {
+    this.#target = target;
+    if (this.#missed) target.reload();
+    this.#missed = false;
+  }
+}
+
 /** One worker of `--workers N`: stops when the primary says so, and on a SIGTERM of its own. */
 async function serveAsWorker(config: ServerConfig, workers: number, report: ServerEventSink, options: StartOptions): Promise<number> {
   // Ctrl-C in a terminal signals the whole foreground process group, every worker with the
   // primary. The primary alone decides: it asks each worker to drain, once, and a second Ctrl-C
   // makes it kill them. Left to the default, SIGINT would kill every worker at once.
   process.on('SIGINT', () => undefined);
+  // The same for SIGHUP: the primary passes it on to every worker, once.
+  process.on('SIGHUP', () => undefined);
   const worker = await startWorker(config, workers, report, { chunkEvents: options.chunkEvents, web: options.web, agent: startWorkerAgent });
   // It could not listen: the primary reports why, once for the whole server.
   if (worker === undefined) return 1;

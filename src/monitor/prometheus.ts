@@ -54,6 +54,7 @@ export function createMetrics(server: MetricsSource): Registry {
   total('multi_socket_statistics_answers_total', 'Statistics requests answered.', () => server.stats().statisticsAnswers);
   total('multi_socket_blocked_total', 'Times a client left its buffer full and its chunks waited.', () => server.stats().blocked);
   total('multi_socket_internal_errors_total', 'Connections dropped by a fault of the server.', () => server.stats().internalErrors);
+  total('multi_socket_health_checks_total', 'Load balancer health checks (PROXY v2 LOCAL), which are not clients.', () => server.stats().healthChecks);
   const byCode = (name: string, help: string, read: () => Readonly<Record<string, number>>): void => {
     new Counter({
       name,
@@ -68,6 +69,7 @@ export function createMetrics(server: MetricsSource): Registry {
   };
   byCode('multi_socket_protocol_errors_total', 'Connections refused or closed for breaking the protocol or a limit, by error code.', () => server.stats().errors);
   byCode('multi_socket_socket_errors_total', 'Socket errors, by system error code.', () => server.stats().connectionErrors);
+  byCode('multi_socket_tls_errors_total', 'Failed TLS handshakes, by error code.', () => server.stats().tlsErrors);
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc !== undefined) {
     // Only with node --expose-gc: a soak test's leak detector, too costly for every scrape otherwise.

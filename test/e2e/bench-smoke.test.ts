@@ -4,6 +4,7 @@ import { HOSTILE_KINDS } from '../../bench/lib/hostile.js';
 import { runFaults } from '../../bench/scenarios/faults.js';
 import { runScale } from '../../bench/scenarios/scale.js';
 import { runIsolation } from '../../bench/scenarios/isolation.js';
+import { makeCertificates, NO_OPENSSL } from '../support/certs.js';
 
 const quiet = (): void => undefined;
 
@@ -49,6 +50,34 @@ void describe('benchmark smoke runs', () => {
     assert.ok(result.answersChecked > 0, figures);
     assert.equal(result.answersWrong, 0, figures);
     assert.equal(result.badChunks, 0, figures);
+  });
+
+  void it('load generator over TLS: checking clients after full handshakes, every answer right, handshakes measured', { skip: NO_OPENSSL }, async () => {
+    const certs = await makeCertificates();
+    try {
+      const result = await runScale({
+        clients: 100,
+        holdSeconds: 2,
+        rampPerSecond: 2000,
+        statisticsRate: 0.02,
+        serverWorkers: 1,
+        serverMode: 'quiet',
+        serverNodeArgs: [],
+        target: undefined,
+        tls: { cert: certs.server.cert, key: certs.server.key, ca: certs.read(certs.ca.cert) },
+        handshakeSeconds: 1,
+        progress: quiet,
+      });
+      const figures = JSON.stringify(result, null, 2);
+      assert.equal(result.tls, true, figures);
+      assert.equal(result.clientsHeld, 100, figures);
+      assert.ok(result.answersChecked > 0, figures);
+      assert.equal(result.answersWrong + result.badChunks + result.dropped + result.connectFailures, 0, figures);
+      assert.ok((result.handshakes?.perSecond ?? 0) > 0 && result.handshakes?.failed === 0, figures);
+      assert.ok((result.handshakes?.serverCpuMsPerHandshake ?? 0) > 0, figures);
+    } finally {
+      certs.remove();
+    }
   });
 
   void it('isolation: a reading client beside clients that never read, every answer right, every non-reader cut off', async () => {
