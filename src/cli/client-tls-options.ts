@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
 import type { ClientTlsConfig } from '../client/config.js';
-import { osErrorText, strRepr } from '../output/python-repr.js';
+import { strRepr } from '../output/python-repr.js';
 import { stringValue, type CommandLine } from './command-line.js';
 import { UsageError } from './values.js';
 
@@ -57,21 +57,28 @@ export function clientTlsFrom(line: CommandLine): ClientTlsConfig | undefined {
     insecure,
   };
   if (config.ca !== undefined && !config.ca.includes(PEM_CERTIFICATE)) throw new UsageError(`--tls-ca ${strRepr(ca ?? '')}: no PEM certificate in it`);
-  try {
-    createSecureContext({ ca: config.ca, cert: config.cert, key: config.key });
-  } catch (error) {
-    const files = ca === undefined ? '' : `--tls-ca ${strRepr(ca)}`;
-    const pair = cert === undefined ? '' : `--tls-cert ${strRepr(cert)} and --tls-key ${strRepr(key ?? '')}`;
-    const reason = (error as { reason?: unknown }).reason;
-    throw new UsageError(`${[files, pair].filter((text) => text !== '').join(', ')}: ${typeof reason === 'string' ? reason : (error as Error).message}`);
-  }
+  if (config.ca !== undefined) checkPem(() => createSecureContext({ ca: config.ca }), `--tls-ca ${strRepr(ca ?? '')}`);
+  if (config.cert !== undefined) checkPem(() => createSecureContext({ cert: config.cert, key: config.key }), `--tls-cert ${strRepr(cert ?? '')} and --tls-key ${strRepr(key ?? '')}`);
   return config;
+}
+
+/** OpenSSL's words for what is wrong (`key values mismatch`, `no start line`), after the files'. */
+function checkPem(load: () => void, files: string): void {
+  try {
+    load();
+  } catch (error) {
+    const reason = (error as { reason?: unknown }).reason;
+    throw new UsageError(`${files}: ${typeof reason === 'string' ? reason : (error as Error).message}`);
+  }
 }
 
 function readPem(option: string, path: string): Buffer {
   try {
     return readFileSync(path);
   } catch (error) {
-    throw new UsageError(`cannot read ${option} file ${strRepr(path)}: ${osErrorText(error as NodeJS.ErrnoException)}`);
+    const { code, message } = error as NodeJS.ErrnoException;
+    // Node's message is `ENOENT: no such file or directory, open '<path>'`: the words, once.
+    const words = /^[A-Z]+: ([^,]+)/.exec(message)?.[1] ?? message;
+    throw new UsageError(`cannot read ${option} file ${strRepr(path)}: ${words}${code === undefined ? '' : ` (${code})`}`);
   }
 }
