@@ -215,6 +215,15 @@ void describe('clientLine in user mode', () => {
 /** What the server controls, written to take over a terminal and a script reading the output. */
 const HOSTILE = '\x1b]0;owned\x07\x1b[2J\u009b2J\nStatistics: 999 symbols was delivered\r';
 const RAW_CONTROL = /[\p{Cc}\u2028\u2029]/u;
+/** A certificate's texts are the server's too. */
+const HOSTILE_CERTIFICATE: CertificateSummary = {
+  subject: HOSTILE,
+  issuer: HOSTILE,
+  altNames: `DNS:${HOSTILE}`,
+  validFrom: HOSTILE,
+  validTo: HOSTILE,
+  fingerprint256: 'AB:CD',
+};
 
 void describe('clientLine escapes what came from the server, in every mode', () => {
   const hostileFrame = ((): ClientEvent => {
@@ -228,6 +237,11 @@ void describe('clientLine escapes what came from the server, in every mode', () 
     { type: 'server-error', reason: Buffer.from(`ERR_X: ${HOSTILE}`, 'latin1') },
     { type: 'shutdown', reason: Buffer.from(HOSTILE, 'latin1') },
     { type: 'bad-statistics', error: new StatisticsInvalidError(Buffer.from(HOSTILE, 'latin1'), 'statistics answer not in the form'), counted: 0 },
+    ...(['ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_HAS_EXPIRED', HOSTILE] as const).map(
+      (code): ClientEvent => ({ type: 'tls-untrusted', target: TARGET, name: 'localhost', code, certificate: HOSTILE_CERTIFICATE }),
+    ),
+    { type: 'tls-insecure', target: TARGET, name: 'localhost', code: undefined, certificate: HOSTILE_CERTIFICATE },
+    { type: 'tls-failed', target: TARGET, error: Object.assign(new Error(HOSTILE), { code: 'ERR_SSL_X', reason: HOSTILE }) },
   ];
   for (const mode of ['user', 'debug', 'quiet', 'json'] as const) {
     void it(`${mode}: no control character, no line the server forged`, () => {
