@@ -8,6 +8,7 @@ import { FlowPrinter } from '../output/printer.js';
 import { MAX_CHUNK_LENGTH } from '../protocol/defaults.js';
 import { BYTE_ORDER, MessageType, PREFIX_LENGTH } from '../protocol/frame.js';
 import { serverFrameHead, statisticsText } from '../protocol/messages.js';
+import { CLIENT_TLS_OPTIONS, CLIENT_TLS_USAGE, clientTlsFrom } from './client-tls-options.js';
 import { namingSources, parseCommandLine, printHelpOrVersion, stringValue, type CommandLine } from './command-line.js';
 import { signalExitCode, type Command } from './run-cli.js';
 import { MAX_INTERVAL_SECONDS, parseInteger, parseRange, parseSeconds, UsageError } from './values.js';
@@ -56,6 +57,7 @@ options:
                              reconnect, with --reconnect) (default: wait for ever)
   --exit-on-eof              when the keys' input ends (a script's), quit after the answers
                              already asked for
+${CLIENT_TLS_USAGE}
   -h, --help                 show this help
   -V, --version              show the version
 
@@ -63,7 +65,7 @@ Every argument and option can also be given as the environment variable shown be
 (booleans as 1 or 0); the command line wins over the environment.
 
 exit status: 0 after 'q', Ctrl-D or a server shutdown; 1 when the connection fails or is
-lost; 2 for a bad command line; 130 after Ctrl-C; 129, 130, 143 after SIGHUP (a terminal
+lost, or the server's TLS certificate is not trusted (never retried, even with --reconnect); 2 for a bad command line; 130 after Ctrl-C; 129, 130, 143 after SIGHUP (a terminal
 that hangs up), SIGINT, SIGTERM.`;
 
 const OPTIONS = {
@@ -74,6 +76,7 @@ const OPTIONS = {
   'reconnect-attempts': { type: 'string' },
   'idle-timeout': { type: 'string' },
   'exit-on-eof': { type: 'boolean' },
+  ...CLIENT_TLS_OPTIONS,
 } as const;
 
 export function clientConfigFrom(line: CommandLine): ClientConfig {
@@ -108,6 +111,7 @@ export function clientConfigFrom(line: CommandLine): ClientConfig {
         : undefined,
     idleTimeoutMs: optionalSeconds(line, 'idle-timeout'),
     exitOnEof: line.values['exit-on-eof'] === true,
+    tls: clientTlsFrom(line),
   };
 }
 

@@ -9,7 +9,7 @@ import { isCharacterKey, keyAction } from './keys.js';
 /** Exit codes the client ends with, by cause. */
 export const ClientExit = {
   ok: 0,
-  /** The server went away without a shutdown frame, or could not be reached. */
+  /** The server went away without a shutdown frame, could not be reached, or was not trusted. */
   connectionLost: 1,
   interrupted: 130,
 } as const;
@@ -66,6 +66,11 @@ export function runClient(config: ClientConfig, io: ClientIo): RunningClient {
     lastEnd = end;
     pending += end.unsent;
     if (finishing || end.kind === 'closed') return;
+    if (end.kind === 'tls-failed') {
+      // Not retried, even with --reconnect: see ConnectionEndKind.
+      void finish(ClientExit.connectionLost);
+      return;
+    }
     const policy = config.reconnect;
     failures = end.delivered ? 1 : failures + 1;
     if (policy === undefined || (policy.attempts > 0 && failures > policy.attempts)) {
@@ -126,7 +131,7 @@ export function runClient(config: ClientConfig, io: ClientIo): RunningClient {
     }
     // Lost while waiting for its answers (then the last end is this connection's): the quit
     // did not get what it asked for.
-    const lostMeanwhile = !endedBefore && current.ended && (lastEnd?.kind === 'lost' || lastEnd?.kind === 'refused');
+    const lostMeanwhile = !endedBefore && current.ended && (lastEnd?.kind === 'lost' || lastEnd?.kind === 'refused' || lastEnd?.kind === 'tls-failed');
     const established = current.established;
     const closed = current.close();
     if (pending > 0) emit({ type: 'not-connected', target, requests: pending, everConnected: established });

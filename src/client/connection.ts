@@ -1,11 +1,13 @@
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { FrameDecoder } from '../protocol/decoder.js';
 import { ProtocolError } from '../protocol/errors.js';
 import { MessageType, SERVER_HEADER_KEYS, STATISTICS_REQUEST, type Frame } from '../protocol/frame.js';
 import { encodeClientRequest, messageTypeOf, readStatisticsCount } from '../protocol/messages.js';
-import type { ClientConfig } from './config.js';
+import type { ClientConfig, ClientTlsConfig } from './config.js';
 import type { ClientEventSink, OutputFlow, Target } from './events.js';
+import { certificateSummary, checkedName, isTlsHandshakeError, tlsConnectOptions, verificationError } from './tls.js';
 
 /** How a connection ended, which decides the exit code (or a reconnect). */
 export type ConnectionEndKind =
@@ -16,7 +18,12 @@ export type ConnectionEndKind =
   /** Closed, reset, broken or gone silent on the server's side, without a shutdown frame. */
   | 'lost'
   /** Never established. */
-  | 'refused';
+  | 'refused'
+  /**
+   * The server's certificate did not verify, or the server refused our handshake: a setting to
+   * fix (a CA, a name, a client certificate), or someone in between, which no wait mends.
+   */
+  | 'tls-failed';
 
 export interface ConnectionEnd {
   readonly kind: ConnectionEndKind;
@@ -50,6 +57,7 @@ const STATISTICS_CONTENT = Buffer.from(STATISTICS_REQUEST, 'latin1');
  */
 export class ClientConnection {
   readonly #socket: Socket;
+  readonly #tls: ClientTlsConfig | undefined;
   readonly #target: Target;
   readonly #emit: ClientEventSink;
   readonly #flow: OutputFlow;
@@ -82,11 +90,13 @@ export class ClientConnection {
       requiredKeys: SERVER_HEADER_KEYS,
     });
     emit({ type: 'starting', target });
-    const socket = connect({ host: config.host, port: config.port });
+    this.#tls = config.tls;
+    const socket =
+      config.tls === undefined ? connect({ host: config.host, port: config.port }) : tlsConnect(tlsConnectOptions(config.host, config.port, config.tls));
     this.#socket = socket;
     socket.setNoDelay(true);
     socket.setKeepAlive(true, KEEPALIVE_DELAY_MS);
-    socket.on('connect', this.#onConnect);
+    socket.on(config.tls === undefined ? 'connect' : 'secureConnect', this.#onConnect);
     socket.on('data', this.#onData);
     socket.on('drain', this.#flush);
     socket.on('end', this.#onServerEnd);
@@ -145,6 +155,7 @@ export class ClientConnection {
   readonly #onConnect = (): void => {
     // Closed while connecting (a quit before the connection came): nothing to announce.
     if (this.#ended) return;
+    if (this.#tls !== undefined && !this.#trusts(this.#socket as TLSSocket, this.#tls)) return;
     this.#connectedAt = performance.now();
     const socket = this.#socket;
     this.#emit({
@@ -156,6 +167,22 @@ export class ClientConnection {
     this.#emit({ type: 'hint' });
     this.#flush();
   };
+
+  /** Whether to go on with this server: verified, or `--insecure` (said every time). */
+  #trusts(socket: TLSSocket, tls: ClientTlsConfig): boolean {
+    const code = verificationError(socket);
+    const name = checkedName(this.#target.host, tls);
+    const certificate = certificateSummary(socket);
+    if (tls.insecure) {
+      this.#emit({ type: 'tls-insecure', target: this.#target, name, code, certificate });
+      return true;
+    }
+    if (code === undefined) return true;
+    this.#emit({ type: 'tls-untrusted', target: this.#target, name, code, certificate });
+    this.#end('tls-failed');
+    socket.destroy();
+    return false;
+  }
 
   readonly #flush = (): void => {
     if (this.#connectedAt === undefined || this.#ended) return;
@@ -249,6 +276,13 @@ export class ClientConnection {
 
   readonly #onError = (error: NodeJS.ErrnoException): void => {
     if (this.#ended) return;
+    // With TLS 1.3 a server refuses a client certificate after our side of the handshake is
+    // done: an alert before the first frame is still the handshake's failure.
+    if (this.#tls !== undefined && !this.#delivered && isTlsHandshakeError(error)) {
+      this.#emit({ type: 'tls-failed', target: this.#target, error });
+      this.#end('tls-failed');
+      return;
+    }
     if (this.#connectedAt !== undefined) {
       if (!this.#explained) this.#emit({ type: 'connection-error', error });
       this.#end(this.#serverEnd);

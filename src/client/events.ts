@@ -1,5 +1,6 @@
 import type { ProtocolError, StatisticsInvalidError } from '../protocol/errors.js';
 import type { Frame, MessageType } from '../protocol/frame.js';
+import type { CertificateSummary } from './tls.js';
 
 /** The server as the user named it: every client line about it prints this address. */
 export interface Target {
@@ -33,6 +34,12 @@ export type ClientEvent =
   | { readonly type: 'protocol-error'; readonly error: ProtocolError }
   | { readonly type: 'connection-error'; readonly error: NodeJS.ErrnoException }
   | { readonly type: 'connect-failed'; readonly target: Target; readonly error: NodeJS.ErrnoException }
+  /** The server's certificate did not verify for `name` (the `code` is Node's): closed before a byte was sent. */
+  | { readonly type: 'tls-untrusted'; readonly target: Target; readonly name: string; readonly code: string; readonly certificate: CertificateSummary | undefined }
+  /** The TLS handshake failed: the server refused ours (no client certificate, an unknown one) or speaks no TLS. */
+  | { readonly type: 'tls-failed'; readonly target: Target; readonly error: NodeJS.ErrnoException }
+  /** `--insecure`: connected without verifying; `code` says why verification would have failed. */
+  | { readonly type: 'tls-insecure'; readonly target: Target; readonly name: string; readonly code: string | undefined; readonly certificate: CertificateSummary | undefined }
   /** No frame for `--idle-timeout` seconds: the server stalled or vanished. */
   | { readonly type: 'idle-timeout'; readonly target: Target; readonly seconds: number; readonly connected: boolean }
   | { readonly type: 'reconnecting'; readonly target: Target; readonly attempt: number; readonly attempts: number; readonly delayMs: number }

@@ -1,4 +1,5 @@
 import type { ClientEvent, Target } from '../client/events.js';
+import { certificateFields, tlsFailedLine, tlsFailedReason, tlsInsecureLine, tlsUntrustedLine, untrustedReason } from './client-tls-lines.js';
 import { jsonLine, jsonText } from './json-line.js';
 import type { Mode } from './mode.js';
 import { addressLabel, bytesRepr, escapeBytes, escapeText, osErrorText, sleepyLine, strRepr } from './python-repr.js';
@@ -80,6 +81,12 @@ function quietLine(event: ClientEvent): string | undefined {
       return `error: ${osErrorText(event.error)}`;
     case 'connect-failed':
       return `error: cannot connect to ${addressLabel(event.target)}: ${osErrorText(event.error)}${connectAdvice(event.target, event.error)}`;
+    case 'tls-untrusted':
+      return tlsUntrustedLine(event);
+    case 'tls-failed':
+      return tlsFailedLine(event);
+    case 'tls-insecure':
+      return tlsInsecureLine(event);
     case 'idle-timeout':
       return event.connected
         ? `error: no frame from ${addressLabel(event.target)} for ${event.seconds} s (--idle-timeout)`
@@ -187,6 +194,19 @@ function clientJson(event: ClientEvent): string | undefined {
       return jsonLine(event.type, { code: event.error.code, message: event.error.message });
     case 'connect-failed':
       return jsonLine(event.type, { host: event.target.host, port: event.target.port, code: event.error.code, message: osErrorText(event.error) });
+    case 'tls-untrusted':
+      return jsonLine(event.type, {
+        host: event.target.host,
+        port: event.target.port,
+        name: event.name,
+        code: event.code,
+        message: untrustedReason(event.code, event.certificate),
+        ...certificateFields(event.certificate),
+      });
+    case 'tls-failed':
+      return jsonLine(event.type, { host: event.target.host, port: event.target.port, code: event.error.code, message: tlsFailedReason(event.error) });
+    case 'tls-insecure':
+      return jsonLine(event.type, { host: event.target.host, port: event.target.port, name: event.name, code: event.code, ...certificateFields(event.certificate) });
     case 'idle-timeout':
       return jsonLine(event.type, { host: event.target.host, port: event.target.port, seconds: event.seconds, connected: event.connected });
     case 'reconnecting':

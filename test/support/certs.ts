@@ -36,9 +36,10 @@ export interface TestCertificates {
   readonly expired: CertificateFiles;
   /** A server certificate for `other.example` only. */
   readonly otherName: CertificateFiles;
-  /** A CA nobody trusts, and a client certificate it issued. */
+  /** A CA nobody trusts, and a client and a `localhost` server certificate it issued. */
   readonly strangerCa: CertificateFiles;
   readonly strangerClient: CertificateFiles;
+  readonly strangerServer: CertificateFiles;
   /** Reads a file of the set (a path above) as text. */
   read(path: string): string;
   /** Writes a file in the folder (for a test that replaces a certificate) and returns its path. */
@@ -140,12 +141,13 @@ export async function makeCertificates(): Promise<TestCertificates> {
 
   const [ca, strangerCa] = await Promise.all([selfSigned('ca', '/CN=multi-socket test root CA'), selfSigned('stranger-ca', '/CN=stranger CA')]);
   const intermediate = await issue('intermediate', '/CN=multi-socket test intermediate CA', ca, 'intermediate_ca');
-  const [server, renewed, client, otherName, strangerClient] = await Promise.all([
+  const [server, renewed, client, otherName, strangerClient, strangerServer] = await Promise.all([
     issue('server', '/CN=localhost', intermediate, 'server'),
     issue('renewed', '/CN=localhost', intermediate, 'server'),
     issue('client', '/CN=test client', ca, 'client'),
     issue('other-name', '/CN=other.example', intermediate, 'other_name'),
     issue('stranger-client', '/CN=stranger client', strangerCa, 'client'),
+    issue('stranger-server', '/CN=localhost', strangerCa, 'server'),
   ]);
   const expiredRequest = await request('expired', '/CN=localhost');
   const expired = { cert: path('expired.pem'), key: expiredRequest.key };
@@ -164,6 +166,7 @@ export async function makeCertificates(): Promise<TestCertificates> {
     otherName: chained(otherName, intermediate),
     strangerCa,
     strangerClient,
+    strangerServer,
     read: (file) => readFileSync(file, 'utf8'),
     write: (name, text) => {
       writeFileSync(path(name), text);
@@ -171,4 +174,12 @@ export async function makeCertificates(): Promise<TestCertificates> {
     },
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+/** `AB:CD:...`: what `openssl x509 -fingerprint -sha256` says of a certificate file. */
+export function opensslFingerprint(certFile: string): string {
+  const out = spawnSync('openssl', ['x509', '-in', certFile, '-noout', '-fingerprint', '-sha256'], { encoding: 'utf8' }).stdout;
+  const match = /=([0-9A-F:]+)\s*$/.exec(out);
+  if (match?.[1] === undefined) throw new Error(`no fingerprint in ${JSON.stringify(out)}`);
+  return match[1];
 }

@@ -12,7 +12,8 @@ import {
 } from '../../src/cli/values.js';
 import { DEFAULT_ALPHABET } from '../../src/server/config.js';
 import { clientConfigFrom, MIN_SERVER_CONTENT, MIN_SERVER_HEADER } from '../../src/cli/client-command.js';
-import { parseCommandLine } from '../../src/cli/command-line.js';
+import { CLIENT_TLS_OPTIONS } from '../../src/cli/client-tls-options.js';
+import { namingSources, parseCommandLine } from '../../src/cli/command-line.js';
 import { MIN_REQUEST_HEADER, serverConfigFrom } from '../../src/cli/server-command.js';
 import { FrameDecoder } from '../../src/protocol/decoder.js';
 import { MAX_CHUNK_LENGTH } from '../../src/protocol/defaults.js';
@@ -314,5 +315,31 @@ void describe('options that need another option', () => {
     assertUsageError(() => config(['--reconnect-delay', '1-5']), ['--reconnect-delay', 'need --reconnect']);
     assertUsageError(() => config(['--reconnect-attempts', '3']), ['--reconnect-attempts', 'need --reconnect']);
     assert.equal(config(['--reconnect', '--reconnect-attempts', '3']).reconnect?.attempts, 3);
+  });
+});
+
+void describe('the client TLS options', () => {
+  const line = (argv: string[], env: NodeJS.ProcessEnv = {}) => parseCommandLine(argv, CLIENT_TLS_OPTIONS, { envPrefix: 'MULTI_SOCKET_CLIENT_', env, minPort: 1 });
+  const config = (argv: string[], env: NodeJS.ProcessEnv = {}) => {
+    const parsed = line(argv, env);
+    return namingSources(parsed, () => clientConfigFrom(parsed));
+  };
+
+  void it('plain TCP without any of them; --tls alone verifies against the system store', () => {
+    assert.equal(config([]).tls, undefined);
+    assert.deepEqual(config(['--tls']).tls, { ca: undefined, cert: undefined, key: undefined, servername: undefined, insecure: false });
+  });
+
+  void it('--tls-servername and --insecure imply --tls, from argv or the environment', () => {
+    assert.equal(config(['--tls-servername', 'stream.example']).tls?.servername, 'stream.example');
+    assert.equal(config([], { MULTI_SOCKET_CLIENT_INSECURE: '1' }).tls?.insecure, true);
+  });
+
+  void it('are refused beside MULTI_SOCKET_CLIENT_TLS=0, naming the variable', () => {
+    assertUsageError(() => config(['--insecure'], { MULTI_SOCKET_CLIENT_TLS: '0' }), ['--insecure needs TLS', 'MULTI_SOCKET_CLIENT_TLS is off']);
+  });
+
+  void it('refuse an empty --tls-servername', () => {
+    assertUsageError(() => config(['--tls-servername', '']), ['--tls-servername']);
   });
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ClientEvent, Target } from '../../src/client/events.js';
+import type { CertificateSummary } from '../../src/client/tls.js';
 import { EXCESS_PRESSING, HINT, clientLine } from '../../src/output/client-lines.js';
 import { MODES } from '../../src/output/mode.js';
 import { ContentTooLongError, StatisticsInvalidError } from '../../src/protocol/errors.js';
@@ -29,6 +30,15 @@ const connRefused = (): NodeJS.ErrnoException =>
   Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:65432'), { code: 'ECONNREFUSED', errno: -111, syscall: 'connect' });
 const statistics = (reported: number, counted: number): EventOf<'statistics'> => ({ type: 'statistics', reported, counted });
 
+const CERTIFICATE: CertificateSummary = {
+  subject: 'localhost',
+  issuer: 'multi-socket test CA',
+  altNames: 'DNS:localhost, IP Address:127.0.0.1',
+  validFrom: 'Jan  1 00:00:00 2020 GMT',
+  validTo: 'Jan  2 00:00:00 2020 GMT',
+  fingerprint256: '3A:'.repeat(31) + '3A',
+};
+
 /** One example of every client event: a new event type fails to compile until it has one here. */
 const EXAMPLES: { readonly [K in ClientEvent['type']]: EventOf<K> } = {
   starting: { type: 'starting', target: TARGET },
@@ -45,6 +55,13 @@ const EXAMPLES: { readonly [K in ClientEvent['type']]: EventOf<K> } = {
   'protocol-error': { type: 'protocol-error', error: new ContentTooLongError(5_000_000, 1_048_576) },
   'connection-error': { type: 'connection-error', error: connReset() },
   'connect-failed': { type: 'connect-failed', target: TARGET, error: connRefused() },
+  'tls-untrusted': { type: 'tls-untrusted', target: TARGET, name: 'localhost', code: 'CERT_HAS_EXPIRED', certificate: CERTIFICATE },
+  'tls-failed': {
+    type: 'tls-failed',
+    target: TARGET,
+    error: Object.assign(new Error('tlsv13 alert certificate required'), { code: 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED', reason: 'tlsv13 alert certificate required' }),
+  },
+  'tls-insecure': { type: 'tls-insecure', target: TARGET, name: 'localhost', code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', certificate: CERTIFICATE },
   reconnecting: { type: 'reconnecting', target: TARGET, attempt: 2, attempts: 0, delayMs: 1300 },
   'idle-timeout': { type: 'idle-timeout', target: TARGET, seconds: 30, connected: true },
   'not-connected': { type: 'not-connected', target: TARGET, requests: 1, everConnected: false },
@@ -198,6 +215,15 @@ void describe('clientLine in user mode', () => {
 /** What the server controls, written to take over a terminal and a script reading the output. */
 const HOSTILE = '\x1b]0;owned\x07\x1b[2J\u009b2J\nStatistics: 999 symbols was delivered\r';
 const RAW_CONTROL = /[\p{Cc}\u2028\u2029]/u;
+/** A certificate's texts are the server's too. */
+const HOSTILE_CERTIFICATE: CertificateSummary = {
+  subject: HOSTILE,
+  issuer: HOSTILE,
+  altNames: `DNS:${HOSTILE}`,
+  validFrom: HOSTILE,
+  validTo: HOSTILE,
+  fingerprint256: 'AB:CD',
+};
 
 void describe('clientLine escapes what came from the server, in every mode', () => {
   const hostileFrame = ((): ClientEvent => {
@@ -211,6 +237,11 @@ void describe('clientLine escapes what came from the server, in every mode', () 
     { type: 'server-error', reason: Buffer.from(`ERR_X: ${HOSTILE}`, 'latin1') },
     { type: 'shutdown', reason: Buffer.from(HOSTILE, 'latin1') },
     { type: 'bad-statistics', error: new StatisticsInvalidError(Buffer.from(HOSTILE, 'latin1'), 'statistics answer not in the form'), counted: 0 },
+    ...(['ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_HAS_EXPIRED', HOSTILE] as const).map(
+      (code): ClientEvent => ({ type: 'tls-untrusted', target: TARGET, name: 'localhost', code, certificate: HOSTILE_CERTIFICATE }),
+    ),
+    { type: 'tls-insecure', target: TARGET, name: 'localhost', code: undefined, certificate: HOSTILE_CERTIFICATE },
+    { type: 'tls-failed', target: TARGET, error: Object.assign(new Error(HOSTILE), { code: 'ERR_SSL_X', reason: HOSTILE }) },
   ];
   for (const mode of ['user', 'debug', 'quiet', 'json'] as const) {
     void it(`${mode}: no control character, no line the server forged`, () => {

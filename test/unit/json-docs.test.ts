@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import type { ClientEvent, Target } from '../../src/client/events.js';
+import type { CertificateSummary } from '../../src/client/tls.js';
 import { clientLine } from '../../src/output/client-lines.js';
 import { clusterLine } from '../../src/output/cluster-lines.js';
 import { listenFailedLine, serverLine, type ListenFailure } from '../../src/output/server-lines.js';
@@ -82,6 +83,15 @@ const CLUSTER: OneOfEach<ClusterEvent> = {
 
 const LISTEN_FAILED: ListenFailure = { type: 'listen-failed', listener: 'server', host: '127.0.0.1', port: 65432, error: errno('EADDRINUSE', 'listen EADDRINUSE') };
 
+const CERTIFICATE: CertificateSummary = {
+  subject: 'localhost',
+  issuer: 'multi-socket test CA',
+  altNames: 'DNS:localhost, IP Address:127.0.0.1',
+  validFrom: 'Jan  1 00:00:00 2020 GMT',
+  validTo: 'Jan  2 00:00:00 2020 GMT',
+  fingerprint256: '3A:'.repeat(31) + '3A',
+};
+
 const CLIENT: OneOfEach<ClientEvent> = {
   starting: { type: 'starting', target: TARGET },
   connected: { type: 'connected', target: TARGET, local: '127.0.0.1:60174', remote: '127.0.0.1:65432' },
@@ -106,6 +116,13 @@ const CLIENT: OneOfEach<ClientEvent> = {
   'protocol-error': { type: 'protocol-error', error: new HeaderJsonError(new SyntaxError('bad')) },
   'connection-error': { type: 'connection-error', error: errno('ECONNRESET', 'read ECONNRESET') },
   'connect-failed': { type: 'connect-failed', target: TARGET, error: errno('ECONNREFUSED', 'connect ECONNREFUSED') },
+  'tls-untrusted': { type: 'tls-untrusted', target: TARGET, name: 'localhost', code: 'CERT_HAS_EXPIRED', certificate: CERTIFICATE },
+  'tls-failed': {
+    type: 'tls-failed',
+    target: TARGET,
+    error: Object.assign(new Error('tlsv13 alert certificate required'), { code: 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED', reason: 'tlsv13 alert certificate required' }),
+  },
+  'tls-insecure': { type: 'tls-insecure', target: TARGET, name: 'localhost', code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', certificate: CERTIFICATE },
   reconnecting: { type: 'reconnecting', target: TARGET, attempt: 1, attempts: 0, delayMs: 500 },
   'idle-timeout': { type: 'idle-timeout', target: TARGET, seconds: 30, connected: true },
   'not-connected': { type: 'not-connected', target: TARGET, requests: 2, everConnected: false },
