@@ -12,7 +12,20 @@ import { listenFailedLine, serverLine, showsChunkEvents, shutdownReason, type Li
 import { DEFAULT_MODE, type Mode } from '../output/mode.js';
 import { Printer } from '../output/printer.js';
 import { namingSources, parseCommandLine, printHelpOrVersion, stringValue, type CommandLine } from './command-line.js';
-import { MAX_INTERVAL_SECONDS, parseAlphabet, parseInteger, parseListenAddress, parseRange, parseSeconds } from './values.js';
+import { LOOPBACK_RANGES } from '../transport/address-range.js';
+import { loadCredentials, TlsFilesError, type TlsSettings } from '../transport/tls-credentials.js';
+import type { ProxySettings } from '../transport/accept.js';
+import {
+  MAX_INTERVAL_SECONDS,
+  parseAddressRanges,
+  parseAlphabet,
+  parseClientAuth,
+  parseInteger,
+  parseListenAddress,
+  parseRange,
+  parseSeconds,
+  UsageError,
+} from './values.js';
 import { signalExitCode, type Command } from './run-cli.js';
 import { WEB_OPTIONS, WEB_USAGE, webConfigFrom } from './web-options.js';
 
@@ -52,10 +65,15 @@ options:
   --max-clients N            connections served at once; more are refused with an error
                              frame; with --workers, each worker takes its share, rounded
                              up (default: ${D.maxClients})
+  --max-clients-per-address N
+                             connections served at once from one address (behind a load
+                             balancer, the one its PROXY header carries); with --workers,
+                             each worker takes its share, rounded up (default: no limit)
   --max-header BYTES         largest request header accepted, at least ${MIN_REQUEST_HEADER}, the size
                              of a real request's (default: ${D.maxHeaderLength})
   --max-request BYTES        largest request content accepted (default: ${D.maxRequestLength})
-  --frame-timeout SECONDS    time a started frame has to complete (default: ${D.frameTimeoutMs / 1000})
+  --frame-timeout SECONDS    time a started frame has to complete, and a new connection
+                             its PROXY header and TLS handshake (default: ${D.frameTimeoutMs / 1000})
   --slow-client-timeout SECONDS
                              time a client may leave its buffer full before it is
                              disconnected (default: ${D.slowClientTimeoutMs / 1000})
@@ -68,6 +86,20 @@ ${WEB_USAGE}
   --stats-interval SECONDS   print the counters (errors by code, clients, memory, handles)
                              this often; 0 for never; with --workers, each worker prints its
                              own (default: 0)
+  --tls-cert FILE            serve TLS (1.2 and newer) with this certificate, then any
+                             intermediates (PEM); needs --tls-key; SIGHUP reads the TLS
+                             files again for new connections
+  --tls-key FILE             the certificate's private key (PEM)
+  --tls-client-auth request|require
+                             ask clients for a certificate from --tls-ca: request (a client
+                             may send none) or require (refused without a valid one)
+  --tls-ca FILE              the CAs client certificates must come from (PEM)
+  --proxy-protocol           expect a PROXY protocol header (v1 or v2, as HAProxy sends
+                             it) first on every connection, before TLS, and use the
+                             client address it carries
+  --proxy-trusted CIDR[,CIDR...]
+                             where PROXY headers may come from; a connection from elsewhere
+                             is refused (default: ${LOOPBACK_RANGES.map((range) => range.text).join(',')})
   --workers N                run N server processes sharing the port (node:cluster), 1 to
                              ${MAX_WORKERS}; a worker that dies is replaced, SIGINT/SIGTERM drains
                              them all (default: 1, a single process)
@@ -91,6 +123,13 @@ export const SERVER_OPTIONS = {
   'stats-interval': { type: 'string' },
   metrics: { type: 'string' },
   workers: { type: 'string' },
+  'max-clients-per-address': { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  'tls-ca': { type: 'string' },
+  'tls-client-auth': { type: 'string' },
+  'proxy-protocol': { type: 'boolean' },
+  'proxy-trusted': { type: 'string' },
   ...WEB_OPTIONS,
 } as const;
 
@@ -119,7 +158,40 @@ export function serverConfigFrom(line: CommandLine): ServerConfig {
     shutdownTimeoutMs: option('shutdown-timeout', (t) => parseSeconds('--shutdown-timeout', t, 0, DAY_MS), D.shutdownTimeoutMs),
     metrics: option('metrics', parseListenAddress, D.metrics),
     statsIntervalMs: option('stats-interval', (t) => parseSeconds('--stats-interval', t, 0, DAY_MS), D.statsIntervalMs),
+    maxClientsPerAddress: option('max-clients-per-address', (t) => parseInteger('--max-clients-per-address', t, 1, 10_000_000), D.maxClientsPerAddress),
+    tls: tlsFrom(line),
+    proxy: proxyFrom(line),
   };
+}
+
+/** `--tls-*`: the files, checked here (read, parsed, the key matched to the certificate) so that a bad one is a bad command line. */
+function tlsFrom(line: CommandLine): TlsSettings | undefined {
+  const [cert, key, ca, auth] = ['tls-cert', 'tls-key', 'tls-ca', 'tls-client-auth'].map((name) => stringValue(line, name));
+  const clientAuth = auth === undefined ? 'none' : parseClientAuth(auth);
+  if (cert === undefined && key === undefined) {
+    if (ca !== undefined || auth !== undefined) throw new UsageError('--tls-ca and --tls-client-auth need --tls-cert and --tls-key');
+    return undefined;
+  }
+  if (cert === undefined || key === undefined) throw new UsageError('--tls-cert and --tls-key need each other');
+  if ((ca === undefined) !== (auth === undefined)) throw new UsageError('--tls-client-auth and --tls-ca need each other');
+  const files = { cert, key, ...(ca === undefined ? {} : { ca }) };
+  try {
+    loadCredentials(files);
+  } catch (error) {
+    if (error instanceof TlsFilesError) throw new UsageError(error.message);
+    throw error;
+  }
+  return { files, clientAuth };
+}
+
+function proxyFrom(line: CommandLine): ProxySettings | undefined {
+  const trusted = stringValue(line, 'proxy-trusted');
+  const ranges = trusted === undefined ? LOOPBACK_RANGES : parseAddressRanges('--proxy-trusted', trusted);
+  if (line.values['proxy-protocol'] !== true) {
+    if (trusted !== undefined) throw new UsageError('--proxy-trusted needs --proxy-protocol');
+    return undefined;
+  }
+  return { trusted: ranges };
 }
 
 /** `--workers N`: how many server processes (1, the default, is no cluster at all). */
@@ -148,12 +220,13 @@ export const serverCommand: Command = {
         if (workers === 1) {
           const server = await startServer(config, start.sink, options);
           start.started();
-          return await serve(server, report, { signals: STOP_SIGNALS });
+          return await serve(server, report, { signals: STOP_SIGNALS, reload: true });
         }
         const running = await startCluster(config, workers, start.sink, reportCluster);
         start.started();
         return await serve(running, report, {
           signals: STOP_SIGNALS,
+          reload: true,
           requests: (stop) => void running.failed.then(() => stop(1, { reason: shutdownReason('workers keep dying') })),
         });
       } catch (error) {
@@ -212,6 +285,8 @@ const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
 /** What can be stopped: one server, or the primary of many. */
 interface Stoppable {
   close(options: CloseOptions): Promise<void>;
+  /** Reads the TLS files again (SIGHUP). */
+  reload(): void;
   /** Ends at once what would outlive this process (the workers): for a second signal. */
   kill?(): void;
 }
@@ -221,6 +296,8 @@ interface StopSources {
   readonly signals: readonly NodeJS.Signals[];
   /** Other ways to be asked to stop: the primary's request, the crash-loop guard. */
   readonly requests?: (stop: (code: number, options: CloseOptions) => void) => void;
+  /** Whether SIGHUP reloads the TLS files (else the primary of `--workers` decides). */
+  readonly reload?: boolean;
 }
 
 /** One worker of `--workers N`: stops when the primary says so, and on a SIGTERM of its own. */
@@ -229,6 +306,8 @@ async function serveAsWorker(config: ServerConfig, workers: number, report: Serv
   // primary. The primary alone decides: it asks each worker to drain, once, and a second Ctrl-C
   // makes it kill them. Left to the default, SIGINT would kill every worker at once.
   process.on('SIGINT', () => undefined);
+  // The same for SIGHUP: the primary passes it on to every worker, once.
+  process.on('SIGHUP', () => undefined);
   const worker = await startWorker(config, workers, report, options);
   // It could not listen: the primary reports why, once for the whole server.
   if (worker === undefined) return 1;
@@ -259,6 +338,8 @@ function serve(server: Stoppable, report: ServerEventSink, sources: StopSources)
       resolve(signalExitCode(signal));
     };
     for (const signal of sources.signals) process.on(signal, onSignal);
+    // SIGHUP never stops the server (its default would, at once): it reloads, or says there is nothing to.
+    if (sources.reload === true) process.on('SIGHUP', () => server.reload());
     sources.requests?.(stop);
     // The last resort, for what escaped every connection's own guard. A stray socket error
     // leaves nothing inconsistent and the server goes on; anything else may have, so the

@@ -1,5 +1,7 @@
 import { isMode, MODES, type Mode } from '../output/mode.js';
 import type { Range } from '../server/config.js';
+import { parseAddressRange, type AddressRange } from '../transport/address-range.js';
+import type { ClientAuth } from '../transport/tls-credentials.js';
 
 /** A bad command line: the wrapper prints the message and the usage, and exits with 2. */
 export class UsageError extends Error {
@@ -128,4 +130,21 @@ export function parseListenAddress(text: string): { host: string; port: number }
   const match = /^(?:\[([^\]]+)\]:|([^:[\]]+):)?(\d+)$/.exec(text);
   if (match === null) throw new UsageError(`invalid --metrics '${text}': expected PORT, HOST:PORT or [IPv6]:PORT`);
   return { host: match[1] ?? match[2] ?? '127.0.0.1', port: parsePort(match[3] as string) };
+}
+
+/** `CIDR[,CIDR...]`: addresses (`::1`) or networks (`10.0.0.0/8`). */
+export function parseAddressRanges(option: string, text: string): AddressRange[] {
+  return text.split(',').map((part) => {
+    const range = parseAddressRange(part.trim());
+    if (typeof range === 'string') throw new UsageError(`invalid ${option} '${text}': ${range}; expected CIDR[,CIDR...], e.g. 10.0.0.0/8,::1`);
+    return range;
+  });
+}
+
+const CLIENT_AUTH: readonly ClientAuth[] = ['request', 'require'];
+
+export function parseClientAuth(text: string): ClientAuth {
+  const auth = CLIENT_AUTH.find((value) => value === text);
+  if (auth === undefined) throw new UsageError(`invalid --tls-client-auth '${text}': expected ${CLIENT_AUTH.join(' or ')}`);
+  return auth;
 }

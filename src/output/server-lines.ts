@@ -60,6 +60,7 @@ function userLine(event: ServerEvent): string | undefined {
     case 'scheduled':
     case 'blocked':
     case 'unblocked':
+    case 'health-check':
       return undefined;
     default:
       return quietLine(event);
@@ -91,6 +92,19 @@ function quietLine(event: ServerEvent): string | undefined {
       return `web client on ${webUrl(event.host, event.port)}`;
     case 'process-error':
       return `error: unexpected ${event.error.name}: ${event.error.message} (${event.recovered ? 'server carries on' : 'shutting down'})`;
+    case 'tls-error':
+      return `error: TLS handshake failed from ${addressLabel(event.peer)}: ${printable(event.error.message)} (${printable(event.error.code)})`;
+    case 'tls-reloaded': {
+      const { subject, validTo } = event.certificate;
+      const where = event.workers === undefined ? '' : ` (${plural(event.workers, 'worker')})`;
+      return `reloaded the TLS certificate and key for new connections${where}: ${printable(subject)}, valid until ${isoSeconds(validTo)}`;
+    }
+    case 'tls-reload-failed': {
+      const where = event.workers === undefined ? '' : ` (in ${event.workers.failed} of ${plural(event.workers.of, 'worker')})`;
+      return `error: TLS reload failed${where}, still using the previous certificate and key: ${printable(event.error.message)}`;
+    }
+    case 'nothing-to-reload':
+      return 'SIGHUP: nothing to reload (no --tls-cert); the server carries on';
     default:
       return undefined;
   }
@@ -106,7 +120,11 @@ function debugLine(event: ServerEvent): string {
     case 'stats':
     case 'metrics':
     case 'web':
+    case 'tls-reload-failed':
+    case 'nothing-to-reload':
       return `${time} ${quietLine(event) ?? ''}`;
+    case 'tls-reloaded':
+      return `${time} ${quietLine(event) ?? ''}, SHA-256 ${event.certificate.fingerprint}`;
     case 'process-error':
       return `${time} ${quietLine(event) ?? ''}\n${event.error.stack ?? ''}`;
     default:
@@ -141,6 +159,10 @@ function debugText(event: PeerEvent): string {
       return `error: ${osErrorText(event.error)} (${event.error.code ?? 'no code'})`;
     case 'internal-error':
       return `error: internal error, connection dropped: ${event.error.stack ?? event.error.message}`;
+    case 'health-check':
+      return 'health check (PROXY v2 LOCAL): closed, not a client';
+    case 'tls-error':
+      return `error: TLS handshake failed: ${printable(event.error.message)} (${printable(event.error.code)})`;
     case 'closed': {
       const s = event.summary;
       return (
@@ -166,6 +188,14 @@ function serverJson(event: ServerEvent): string {
       return jsonLine(event.type, { host: event.host, port: event.port });
     case 'process-error':
       return jsonLine(event.type, { name: event.error.name, message: event.error.message, stack: event.error.stack, recovered: event.recovered });
+    case 'tls-reloaded': {
+      const { subject, validTo, fingerprint } = event.certificate;
+      return jsonLine(event.type, { subject, valid_until: isoSeconds(validTo), fingerprint, workers: event.workers });
+    }
+    case 'tls-reload-failed':
+      return jsonLine(event.type, { message: event.error.message, failed: event.workers?.failed, workers: event.workers?.of });
+    case 'nothing-to-reload':
+      return jsonLine(event.type, {});
     default: {
       const peer = { id: event.peer.id, host: event.peer.host, port: event.peer.port };
       return jsonLine(event.type, { peer, ...peerEventFields(event) });
@@ -193,7 +223,10 @@ function peerEventFields(event: PeerEvent): Record<string, unknown> {
     case 'unblocked':
       return { blocked_ms: round(event.blockedMs) };
     case 'peer-closed':
+    case 'health-check':
       return {};
+    case 'tls-error':
+      return { code: event.error.code, message: event.error.message };
     case 'connection-error':
       return { code: event.error.code, message: osErrorText(event.error) };
     case 'internal-error':
@@ -207,6 +240,20 @@ function peerEventFields(event: PeerEvent): Record<string, unknown> {
         bytes_written: event.summary.bytesWritten,
       };
   }
+}
+
+/** `2026-12-03T10:14:18Z`: a date to the second, in UTC. */
+function isoSeconds(date: Date): string {
+  return date.toISOString().replace(/\.\d+Z$/, 'Z');
+}
+
+/**
+ * Text that is neither ours nor escaped as a peer's bytes are (a library's message, a
+ * certificate's subject): any control character in it is written as an escape, so that
+ * nothing printed can drive the terminal.
+ */
+function printable(text: string): string {
+  return text.replace(/[^ -~\u00a0-\u2027\u202a-\uffff]/g, (char) => `\\u${(char.codePointAt(0) as number).toString(16).padStart(4, '0')}`);
 }
 
 function round(ms: number): number {
@@ -261,10 +308,13 @@ function statsText(stats: StatsSnapshot, proc: ProcessSnapshot): string {
       .map(([key, value]) => `${key} ${value}`)
       .join(', ') || 'none';
   const gc = proc.heapAfterGcBytes === undefined ? '' : `, heap after GC ${mb(proc.heapAfterGcBytes)}`;
+  // Only where there is TLS or a load balancer: the line stays as it was for everyone else.
+  const tls = Object.keys(stats.tlsErrors).length === 0 ? '' : `TLS errors: ${counts(stats.tlsErrors)}; `;
+  const checks = stats.healthChecks === 0 ? '' : `, ${plural(stats.healthChecks, 'health check')}`;
   return (
-    `stats: ${stats.clients} connected, ${stats.accepted} accepted, ${stats.rejected} rejected, ${stats.closed} closed; ` +
+    `stats: ${stats.clients} connected, ${stats.accepted} accepted, ${stats.rejected} rejected, ${stats.closed} closed${checks}; ` +
     `${plural(stats.chunks, 'chunk')}, ${plural(stats.symbols, 'symbol')}, ${plural(stats.statisticsAnswers, 'statistics answer')}; ` +
-    `errors: ${counts(stats.errors)}; socket errors: ${counts(stats.connectionErrors)}; ` +
+    `errors: ${counts(stats.errors)}; socket errors: ${counts(stats.connectionErrors)}; ${tls}` +
     `rss ${mb(proc.rssBytes)}, heap ${mb(proc.heapUsedBytes)}${gc}; handles: ${counts(proc.resources)}`
   );
 }

@@ -13,18 +13,22 @@ export const Message = {
   // primary -> worker
   stop: `${PREFIX}stop`,
   metricsRequest: `${PREFIX}metrics-request`,
+  reload: `${PREFIX}reload`,
   // worker -> primary
   listening: `${PREFIX}listening`,
   failed: `${PREFIX}failed`,
   shutdown: `${PREFIX}shutdown`,
   stopped: `${PREFIX}stopped`,
   metrics: `${PREFIX}metrics`,
+  reloaded: `${PREFIX}reloaded`,
 } as const;
 
 export type ToWorker =
   /** Drain as a single server does on a signal (the primary got it). */
   | { readonly type: typeof Message.stop; readonly reason: string; readonly signal: NodeJS.Signals | undefined }
-  | { readonly type: typeof Message.metricsRequest; readonly id: number };
+  | { readonly type: typeof Message.metricsRequest; readonly id: number }
+  /** SIGHUP came to the primary: read the TLS files again, and say how it went. */
+  | { readonly type: typeof Message.reload; readonly id: number };
 
 export type ToPrimary =
   /** `web`: where the worker serves the web port, if it does. */
@@ -41,7 +45,14 @@ export type ToPrimary =
   /** The worker's part of the one `stopped` line. */
   | { readonly type: typeof Message.stopped; readonly forced: number; readonly stats: StatsSnapshot }
   /** The answer to the metrics request `id`: the worker's registry as JSON. */
-  | { readonly type: typeof Message.metrics; readonly id: number; readonly metrics: object };
+  | { readonly type: typeof Message.metrics; readonly id: number; readonly metrics: object }
+  /** The answer to the reload request `id`: the certificate now served, or why the old one stays. */
+  | { readonly type: typeof Message.reloaded; readonly id: number; readonly outcome: ReloadReport };
+
+/** A worker's reload as it crosses the channel (which carries JSON: the date as text). */
+export type ReloadReport =
+  | { readonly ok: true; readonly subject: string; readonly validTo: string; readonly fingerprint: string }
+  | { readonly ok: false; readonly message: string };
 
 /** One of our messages (from our own other process, so trusted past the prefix), or undefined. */
 export function ours<T extends { type: string }>(message: unknown): T | undefined {

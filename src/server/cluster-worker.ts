@@ -1,9 +1,9 @@
 import cluster from 'node:cluster';
 import type { ServerConfig } from './config.js';
 import type { ServerEventSink } from './events.js';
-import { Message, ours, workerPort, workerWebPort, type ToPrimary, type ToWorker } from './cluster-messages.js';
+import { Message, ours, workerPort, workerWebPort, type ReloadReport, type ToPrimary, type ToWorker } from './cluster-messages.js';
 import { ListenError } from './listen-error.js';
-import { startServer, type CloseOptions, type RunningServer, type StartOptions } from './server.js';
+import { startServer, type CloseOptions, type ReloadOutcome, type RunningServer, type StartOptions } from './server.js';
 import { ServerStats } from './stats.js';
 
 /**
@@ -23,7 +23,9 @@ export function isClusterWorker(): boolean {
  * serves the metrics.
  */
 export function workerConfig(config: ServerConfig, workers: number, port: number): ServerConfig {
-  return { ...config, port, maxClients: Math.ceil(config.maxClients / workers), metrics: undefined };
+  const share = (limit: number): number => Math.ceil(limit / workers);
+  const perAddress = config.maxClientsPerAddress === undefined ? undefined : share(config.maxClientsPerAddress);
+  return { ...config, port, maxClients: share(config.maxClients), maxClientsPerAddress: perAddress, metrics: undefined };
 }
 
 export interface ClusterWorker {
@@ -62,6 +64,11 @@ export async function startWorker(config: ServerConfig, workers: number, report:
       case Message.metricsRequest:
         void (readMetrics?.() ?? Promise.resolve([])).then((metrics) => primary.send({ type: Message.metrics, id: message.id, metrics }));
         return;
+      case Message.reload: {
+        const outcome = server?.reload();
+        if (outcome !== undefined) primary.send({ type: Message.reloaded, id: message.id, outcome: reloadReport(outcome) });
+        return;
+      }
       default:
         return;
     }
@@ -82,6 +89,11 @@ export async function startWorker(config: ServerConfig, workers: number, report:
         return;
       case 'stopped':
         primary.send({ type: Message.stopped, forced: event.forced, stats: event.stats });
+        return;
+      // The primary says how the reload went, once for all the workers.
+      case 'tls-reloaded':
+      case 'tls-reload-failed':
+      case 'nothing-to-reload':
         return;
       default:
         report(event);
@@ -107,6 +119,19 @@ export async function startWorker(config: ServerConfig, workers: number, report:
     },
     flush: () => primary.flush(),
   };
+}
+
+function reloadReport(outcome: ReloadOutcome): ReloadReport {
+  switch (outcome.type) {
+    case 'tls-reloaded': {
+      const { subject, validTo, fingerprint } = outcome.certificate;
+      return { ok: true, subject, validTo: validTo.toISOString(), fingerprint };
+    }
+    case 'tls-reload-failed':
+      return { ok: false, message: outcome.error.message };
+    case 'nothing-to-reload':
+      return { ok: false, message: 'nothing to reload (no --tls-cert)' };
+  }
 }
 
 /** The worker's end of the IPC channel, which knows when everything sent has been handed over. */

@@ -1,6 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import { performance } from 'node:perf_hooks';
-import { Message, ours, workerEnv, type ToPrimary, type ToWorker } from './cluster-messages.js';
+import { Message, ours, workerEnv, type ReloadReport, type ToPrimary, type ToWorker } from './cluster-messages.js';
 import type { serveClusterMetrics } from './cluster-metrics.js';
 import type { ServerConfig } from './config.js';
 import type { ServerEventSink } from './events.js';
@@ -27,6 +27,8 @@ const crashLimit = (workers: number): number => Math.max(5, workers);
 const STUCK_WORKER_GRACE_MS = 5_000;
 /** A worker that does not send its metrics within this time is left out of that scrape. */
 const METRICS_REPLY_MS = 3_000;
+/** A worker that does not say how its reload went within this time is counted as failed. */
+const RELOAD_REPLY_MS = 5_000;
 
 /** What the primary reports about its workers; src/output decides how each looks. */
 export type ClusterEvent =
@@ -50,6 +52,8 @@ export interface RunningCluster {
   close(options?: CloseOptions): Promise<void>;
   /** Kills every worker at once: for a second signal. */
   kill(): void;
+  /** Asks every worker to read the TLS files again (SIGHUP); one line says how it went. */
+  reload(): void;
 }
 
 /**
@@ -64,7 +68,7 @@ export async function startCluster(
 ): Promise<RunningCluster> {
   const primary = new ClusterPrimary(config, workers, report, reportCluster);
   const port = await primary.start();
-  return { port, failed: primary.failed, close: (options) => primary.close(options), kill: () => primary.kill() };
+  return { port, failed: primary.failed, close: (options) => primary.close(options), kill: () => primary.kill(), reload: () => primary.reload() };
 }
 
 interface Draining {
@@ -115,6 +119,7 @@ class ClusterPrimary {
   #restarts = 0;
   #metrics: Awaited<ReturnType<typeof serveClusterMetrics>> | undefined;
   #metricsRequests = 0;
+  #reloads = 0;
 
   constructor(config: ServerConfig, workers: number, report: ServerEventSink, reportCluster: ClusterEventSink) {
     this.#config = config;
@@ -171,6 +176,32 @@ class ClusterPrimary {
 
   kill(): void {
     for (const member of this.#members) member.kill();
+  }
+
+  /**
+   * Passes a SIGHUP on to every listening worker and reports once for all: the certificate
+   * they serve now, or how many failed and why (those keep their previous files). A worker
+   * that starts later reads the files as they are then.
+   */
+  reload(): void {
+    if (this.#config.tls === undefined) {
+      this.#report({ type: 'nothing-to-reload' });
+      return;
+    }
+    const id = ++this.#reloads;
+    const replies = [...this.#members].filter((member) => member.listening).map((member) => member.reload(id));
+    void Promise.all(replies).then((reports) => {
+      const failures = reports.filter((report) => !report.ok);
+      const [first] = reports;
+      if (first?.ok === true && failures.length === 0) {
+        const certificate = { subject: first.subject, validTo: new Date(first.validTo), fingerprint: first.fingerprint };
+        this.#report({ type: 'tls-reloaded', certificate, workers: reports.length });
+      } else {
+        const [failure] = failures;
+        const error = new Error(failure?.ok === false ? failure.message : 'no worker is running');
+        this.#report({ type: 'tls-reload-failed', error, workers: { failed: failures.length, of: reports.length } });
+      }
+    });
   }
 
   #fork(slot: number, replacement: boolean): void {
@@ -234,6 +265,9 @@ class ClusterPrimary {
         return;
       case Message.metrics:
         member.metricsArrived(message.id, message.metrics);
+        return;
+      case Message.reloaded:
+        member.reloadArrived(message.id, message.outcome);
         return;
       default:
         return;
@@ -314,6 +348,8 @@ class Member {
   startFailure: ListenError | undefined;
   /** Metrics requests waiting for this worker's answer, by id. */
   readonly #metricsReplies = new Map<number, (metrics: object | undefined) => void>();
+  /** Reload requests waiting for this worker's answer, by id. */
+  readonly #reloadReplies = new Map<number, (report: ReloadReport) => void>();
 
   constructor(worker: Worker, slot: number, replacement: boolean) {
     this.worker = worker;
@@ -350,8 +386,27 @@ class Member {
     this.#metricsReplies.get(id)?.(metrics);
   }
 
+  /** Asks the worker to reload; a worker that dies or does not answer in time has failed. */
+  reload(id: number): Promise<ReloadReport> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => reply({ ok: false, message: `worker ${this.slot} did not answer` }), RELOAD_REPLY_MS);
+      const reply = (report: ReloadReport): void => {
+        clearTimeout(timer);
+        this.#reloadReplies.delete(id);
+        resolve(report);
+      };
+      this.#reloadReplies.set(id, reply);
+      this.tell({ type: Message.reload, id });
+    });
+  }
+
+  reloadArrived(id: number, report: ReloadReport): void {
+    this.#reloadReplies.get(id)?.(report);
+  }
+
   exited(): void {
     for (const reply of this.#metricsReplies.values()) reply(undefined);
+    for (const reply of this.#reloadReplies.values()) reply({ ok: false, message: `worker ${this.slot} exited` });
   }
 }
 

@@ -1,4 +1,6 @@
 import { DEFAULT_HOST, DEFAULT_PORT } from '../protocol/defaults.js';
+import type { ProxySettings } from '../transport/accept.js';
+import type { TlsSettings } from '../transport/tls-credentials.js';
 
 /** An inclusive range of numbers, `min` <= `max`. */
 export interface Range {
@@ -34,6 +36,12 @@ export interface ServerConfig {
   readonly statsIntervalMs: number;
   /** Where to serve Prometheus metrics (`GET /metrics`), if anywhere. */
   readonly metrics: { readonly host: string; readonly port: number } | undefined;
+  /** Connections from one address (the one a PROXY header carries, if any) served at once; undefined for no limit. */
+  readonly maxClientsPerAddress: number | undefined;
+  /** TLS on the client port: its files, and whether client certificates are asked for. */
+  readonly tls: TlsSettings | undefined;
+  /** The PROXY protocol header expected before anything else, from these sources only. */
+  readonly proxy: ProxySettings | undefined;
 }
 
 export const DEFAULT_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -53,4 +61,7 @@ export const DEFAULT_SERVER_CONFIG: ServerConfig = {
   shutdownTimeoutMs: 5_000,
   statsIntervalMs: 0,
   metrics: undefined,
+  maxClientsPerAddress: undefined,
+  tls: undefined,
+  proxy: undefined,
 };

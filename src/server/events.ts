@@ -1,5 +1,7 @@
 import type { ProtocolError } from '../protocol/errors.js';
 import type { FrameHeader } from '../protocol/frame.js';
+import type { TlsHandshakeError } from '../transport/tls.js';
+import type { CertificateSummary } from '../transport/tls-credentials.js';
 import type { Wait } from './generator.js';
 import type { ProcessSnapshot, StatsSnapshot } from './snapshot.js';
 
@@ -52,6 +54,16 @@ export type ServerEvent =
   /** A fault of ours while serving this peer: the connection is dropped, the server goes on. */
   | { readonly type: 'internal-error'; readonly peer: Peer; readonly error: Error }
   | { readonly type: 'closed'; readonly peer: Peer; readonly summary: SessionSummary }
+  /** A load balancer's health check (PROXY v2 `LOCAL`): accepted and closed, not a client. */
+  | { readonly type: 'health-check'; readonly peer: Peer }
+  /** A TLS handshake that failed or did not finish in time: that connection was closed. */
+  | { readonly type: 'tls-error'; readonly peer: Peer; readonly error: TlsHandshakeError }
+  /** SIGHUP: the TLS files read again, for new connections; `workers` that did it, with `--workers`. */
+  | { readonly type: 'tls-reloaded'; readonly certificate: CertificateSummary; readonly workers?: number }
+  /** SIGHUP: a TLS file could not be used, so the previous ones stay; with `--workers`, how many failed. */
+  | { readonly type: 'tls-reload-failed'; readonly error: Error; readonly workers?: { readonly failed: number; readonly of: number } }
+  /** SIGHUP without TLS: nothing is read again, and the server goes on. */
+  | { readonly type: 'nothing-to-reload' }
   | { readonly type: 'shutdown'; readonly reason: string; readonly signal: NodeJS.Signals | undefined; readonly clients: number }
   /** An error no connection's guard caught; `recovered` says whether the server carries on. */
   | { readonly type: 'process-error'; readonly error: Error; readonly recovered: boolean }

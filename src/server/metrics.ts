@@ -57,6 +57,7 @@ export function createMetrics(stats: ServerStats, clients: () => number): Regist
   total('multi_socket_statistics_answers_total', 'Statistics requests answered.', () => stats.snapshot(0).statisticsAnswers);
   total('multi_socket_blocked_total', 'Times a client left its buffer full and its chunks waited.', () => stats.snapshot(0).blocked);
   total('multi_socket_internal_errors_total', 'Connections dropped by a fault of the server.', () => stats.snapshot(0).internalErrors);
+  total('multi_socket_health_checks_total', 'Load balancer health checks (PROXY v2 LOCAL), which are not clients.', () => stats.snapshot(0).healthChecks);
   const byCode = (name: string, help: string, read: () => Readonly<Record<string, number>>): void => {
     new Counter({
       name,
@@ -71,6 +72,7 @@ export function createMetrics(stats: ServerStats, clients: () => number): Regist
   };
   byCode('multi_socket_protocol_errors_total', 'Connections refused or closed for breaking the protocol or a limit, by error code.', () => stats.snapshot(0).errors);
   byCode('multi_socket_socket_errors_total', 'Socket errors, by system error code.', () => stats.snapshot(0).connectionErrors);
+  byCode('multi_socket_tls_errors_total', 'Failed TLS handshakes, by error code.', () => stats.snapshot(0).tlsErrors);
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc !== undefined) {
     // Only with node --expose-gc: a soak test's leak detector, too costly for every scrape otherwise.

@@ -1,12 +1,15 @@
 import { once } from 'node:events';
 import { createServer, type AddressInfo } from 'node:net';
-import { ErrorCode, ProtocolError } from '../protocol/errors.js';
+import type { ProtocolError } from '../protocol/errors.js';
 import { MessageType } from '../protocol/frame.js';
 import { encodeServerFrame, errorContent } from '../protocol/messages.js';
+import { AcceptPipeline } from '../transport/accept.js';
 import { TcpTransport } from '../transport/tcp.js';
-import type { Transport } from '../transport/transport.js';
+import { TlsTerminator } from '../transport/tls.js';
+import type { PeerAddress, Transport } from '../transport/transport.js';
+import { Admission } from './admission.js';
 import type { ServerConfig } from './config.js';
-import type { Peer, ServerEventSink } from './events.js';
+import type { Peer, ServerEvent, ServerEventSink } from './events.js';
 import { StreamSource } from './generator.js';
 import { Scheduler } from './scheduler.js';
 import { ListenError } from './listen-error.js';
@@ -32,11 +35,19 @@ export interface RunningServer {
   /** The counters so far. */
   stats(): StatsSnapshot;
   /**
+   * Reads the TLS files again for new connections (SIGHUP), keeping the old ones if a file
+   * cannot be used; reports what it did, or that there is nothing to reload, and returns that.
+   */
+  reload(): ReloadOutcome;
+  /**
    * Stops accepting, sends every client a `shutdown` frame with the reason, and resolves once
    * every connection has closed; sockets still open after the shutdown timeout are destroyed.
    */
   close(options?: CloseOptions): Promise<void>;
 }
+
+/** What a reload did: the event it reported. */
+export type ReloadOutcome = Extract<ServerEvent, { readonly type: 'tls-reloaded' | 'tls-reload-failed' | 'nothing-to-reload' }>;
 
 export interface StartOptions {
   /** Where the counters go: a caller that serves them itself (a cluster worker) passes its own. */
@@ -81,7 +92,21 @@ export async function startServer(config: ServerConfig, sink: ServerEventSink, o
     sink(event);
   };
   const streams = new StreamSource(config.seed);
+  const admission = new Admission(config.maxClients, config.maxClientsPerAddress);
   let accepted = 0;
+  /**
+   * Every connection the server reports on gets the next number, served or not, and keeps it:
+   * a connection's address object stands for it through the accept stages.
+   */
+  const peers = new WeakMap<PeerAddress, Peer>();
+  const peerOf = (remote: PeerAddress): Peer => {
+    let peer = peers.get(remote);
+    if (peer === undefined) {
+      peer = { id: ++accepted, ...remote };
+      peers.set(remote, peer);
+    }
+    return peer;
+  };
   let closing: Promise<void> | undefined;
   /** Set while shutting down: called when the last session has closed. */
   let whenEmpty: (() => void) | undefined;
@@ -96,26 +121,29 @@ export async function startServer(config: ServerConfig, sink: ServerEventSink, o
     emit,
     onClosed: (done) => {
       sessions.delete(done as Session);
+      admission.remove(done.peer.host);
       if (sessions.size === 0) whenEmpty?.();
     },
   };
 
   /** A new connection over any transport: served, or refused if the server is full. */
   const serve = (transport: Transport): void => {
-    const peer: Peer = { id: ++accepted, ...transport.remote };
+    const peer = peerOf(transport.remote);
     if (closing !== undefined) {
       transport.destroy();
       return;
     }
     // The accept is a way in like a session's own: a fault here costs this connection only.
     try {
-      if (sessions.size >= config.maxClients) {
-        refuse(transport, peer, emit, config.maxClients);
+      const refusal = admission.refusal(sessions.size, peer.host);
+      if (refusal !== undefined) {
+        refuse(transport, peer, emit, refusal);
         return;
       }
       // Drawn in accept order, so a seed gives the n-th connection the same stream every run.
       const session = new Session(transport, peer, streams.next(config.chars, config.interval, config.alphabet), context);
       sessions.add(session);
+      admission.add(peer.host);
       emit({ type: 'accepted', peer, clients: sessions.size });
       session.start();
     } catch (error) {
@@ -123,8 +151,20 @@ export async function startServer(config: ServerConfig, sink: ServerEventSink, o
     }
   };
 
+  // Before a session: the PROXY header and the TLS handshake, when configured (see accept.ts).
+  const tls = config.tls === undefined ? undefined : new TlsTerminator(config.tls, config.frameTimeoutMs);
+  const pipeline = new AcceptPipeline(
+    { proxy: config.proxy, tls, deadlineMs: config.frameTimeoutMs },
+    {
+      ready: (socket, remote) => serve(new TcpTransport(socket, remote)),
+      healthCheck: (remote) => emit({ type: 'health-check', peer: peerOf(remote) }),
+      proxyFailed: (remote, error) => emit({ type: 'rejected', peer: peerOf(remote), error }),
+      tlsFailed: (remote, error) => emit({ type: 'tls-error', peer: peerOf(remote), error }),
+      internalError: (remote, error) => emit({ type: 'internal-error', peer: peerOf(remote), error: error instanceof Error ? error : new Error(String(error)) }),
+    },
+  );
   // Half-open: a peer's FIN does not end our side before the session has answered what came before it.
-  const listener = createServer({ allowHalfOpen: true }, (socket) => serve(new TcpTransport(socket)));
+  const listener = createServer({ allowHalfOpen: true }, (socket) => pipeline.accept(socket));
   listener.listen({ host: config.host, port: config.port });
   await ListenError.naming('server', config, () => Promise.race([once(listener, 'listening'), once(listener, 'error').then(([error]) => Promise.reject(error as Error))]));
   const address = listener.address() as AddressInfo;
@@ -153,6 +193,7 @@ export async function startServer(config: ServerConfig, sink: ServerEventSink, o
 
   async function close({ reason = 'server shutting down', signal }: CloseOptions): Promise<void> {
     const stopped = Promise.all([new Promise<void>((resolve) => listener.close(() => resolve())), web?.close()]);
+    pipeline.close();
     emit({ type: 'shutdown', reason, signal, clients: sessions.size });
     for (const session of sessions) session.shutdown(reason);
     let forced = 0;
@@ -177,6 +218,16 @@ export async function startServer(config: ServerConfig, sink: ServerEventSink, o
       return sessions.size;
     },
     stats: () => stats.snapshot(sessions.size),
+    reload() {
+      let outcome: ReloadOutcome;
+      try {
+        outcome = tls === undefined ? { type: 'nothing-to-reload' } : { type: 'tls-reloaded', certificate: tls.reload() };
+      } catch (error) {
+        outcome = { type: 'tls-reload-failed', error: error instanceof Error ? error : new Error(String(error)) };
+      }
+      emit(outcome);
+      return outcome;
+    },
     close(options: CloseOptions = {}) {
       closing ??= close(options);
       return closing;
@@ -184,9 +235,8 @@ export async function startServer(config: ServerConfig, sink: ServerEventSink, o
   };
 }
 
-/** Over the connection cap: tell the peer why, then close it; connected clients are untouched. */
-function refuse(transport: Transport, peer: Peer, emit: ServerEventSink, maxClients: number): void {
-  const error = new ProtocolError(ErrorCode.serverFull, `server full (${maxClients} clients)`);
+/** Over a connection limit: tell the peer why, then close it; connected clients are untouched. */
+function refuse(transport: Transport, peer: Peer, emit: ServerEventSink, error: ProtocolError): void {
   transport.attach(IGNORE_ALL);
   transport.end(encodeServerFrame(MessageType.error, errorContent(error), 0));
   setTimeout(() => transport.destroy(), CLOSE_GRACE_MS).unref();

@@ -18,6 +18,10 @@ const COUNTERS = {
   /** Socket errors by system code (`ECONNRESET`, …). */
   connectionErrors: 'byCode',
   internalErrors: 'count',
+  /** Load balancers' health checks (PROXY v2 `LOCAL`), which are not clients. */
+  healthChecks: 'count',
+  /** Failed TLS handshakes by code (`ERR_SSL_WRONG_VERSION_NUMBER`, `ERR_TLS_HANDSHAKE_TIMEOUT`, …). */
+  tlsErrors: 'byCode',
 } as const satisfies Record<string, 'count' | 'byCode'>;
 
 type Counters = typeof COUNTERS;

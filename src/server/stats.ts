@@ -52,6 +52,12 @@ export class ServerStats {
       case 'closed':
         this.#counts.closed++;
         break;
+      case 'health-check':
+        this.#counts.healthChecks++;
+        break;
+      case 'tls-error':
+        bump(this.#byCode.tlsErrors, event.error.code);
+        break;
       default:
         break;
     }

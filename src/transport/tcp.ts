@@ -9,18 +9,19 @@ type TransportSocket = Socket & { [TRANSPORT]: TcpTransport };
 export class TcpTransport implements Transport {
   readonly joinsFrames = true;
   readonly #socket: Socket;
+  /** Where the peer is, when someone else knows better than the socket: a PROXY header's source. */
+  readonly #remote: PeerAddress | undefined;
   #handler: TransportHandler | undefined;
 
-  constructor(socket: Socket) {
+  constructor(socket: Socket, remote?: PeerAddress) {
     this.#socket = socket;
+    this.#remote = remote;
     // Frames are small and each one is meant to arrive now, not when Nagle decides.
     socket.setNoDelay(true);
   }
 
   get remote(): PeerAddress {
-    const socket = this.#socket;
-    // A socket reset before we look at it has no address.
-    return { host: socket.remoteAddress ?? '?', port: socket.remotePort ?? 0, family: socket.remoteFamily ?? 'IPv4' };
+    return this.#remote ?? socketAddress(this.#socket);
   }
 
   write(data: Buffer): boolean {
@@ -86,6 +87,11 @@ export class TcpTransport implements Transport {
   static handlerOf(socket: Socket): TransportHandler {
     return (socket as TransportSocket)[TRANSPORT].#handler as TransportHandler;
   }
+}
+
+/** The peer's address as the socket has it; a socket reset before we look at it has none. */
+export function socketAddress(socket: Socket): PeerAddress {
+  return { host: socket.remoteAddress ?? '?', port: socket.remotePort ?? 0, family: socket.remoteFamily ?? 'IPv4' };
 }
 
 // Shared listeners, which find their connection on the socket: no closures per connection.

@@ -9,6 +9,7 @@
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { connect as connectTls, type ConnectionOptions } from 'node:tls';
 import { MAX_CHUNK_LENGTH } from '../../src/protocol/defaults.js';
 import { DEFAULT_SERVER_CONFIG, type ServerConfig } from '../../src/server/config.js';
 import type { ServerEvent } from '../../src/server/events.js';
@@ -149,9 +150,12 @@ export class TestServer {
   }
 }
 
-/** Whether a server event concerns the connection of `client` (the server's peer is its local end). */
+/**
+ * Whether a server event concerns the connection of `client`: the server's peer is its local
+ * end, or the source its PROXY header gave.
+ */
 export function isAbout(event: ServerEvent, client: RawClient): boolean {
-  return 'peer' in event && event.peer.port === client.localPort && event.peer.host === client.localAddress;
+  return 'peer' in event && event.peer.port === client.seenAs.port && event.peer.host === client.seenAs.host;
 }
 
 // ---- a raw client -----------------------------------------------------------------------------
@@ -181,6 +185,10 @@ export interface StatisticsAnswer {
 export interface RawClientOptions {
   /** Keep symbols frames for nextFrame() (default). Off, they are only counted: for floods. */
   readonly retainSymbols?: boolean;
+  /** Sent first, as a load balancer does: a PROXY header, and the client address it gives, if any. */
+  readonly proxy?: { readonly header: Buffer; readonly source?: { readonly host: string; readonly port: number } };
+  /** TLS over the connection (after the PROXY header, if any); the connect waits for the handshake. */
+  readonly tls?: ConnectionOptions;
 }
 
 interface AnswerWaiter {
@@ -229,6 +237,7 @@ export class RawClient {
   #isClosed = false;
   #localAddress = '';
   #localPort = 0;
+  #seenAs: { readonly host: string; readonly port: number } = { host: '', port: 0 };
 
   private constructor(socket: Socket, options: RawClientOptions) {
     this.socket = socket;
@@ -246,21 +255,30 @@ export class RawClient {
   }
 
   static async connect(port: number, options: RawClientOptions = {}): Promise<RawClient> {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.setNoDelay(true);
+    const raw = connect({ host: '127.0.0.1', port });
+    raw.setNoDelay(true);
+    const { proxy, tls } = options;
+    if (proxy !== undefined) raw.write(proxy.header);
+    const socket = tls === undefined ? raw : connectTls({ socket: raw, ...tls });
     const client = new RawClient(socket, options);
     await withTimeout(
       new Promise<void>((resolve, reject) => {
-        socket.once('connect', resolve);
+        socket.once(tls === undefined ? 'connect' : 'secureConnect', resolve);
         socket.once('error', reject);
       }),
       DEFAULT_WAIT_MS,
-      `a connection to port ${port}`,
+      `a connection to port ${port}${tls === undefined ? '' : ' and its TLS handshake'}`,
     );
     // Kept: after a reset the socket no longer knows its own address, and events are matched by it.
-    client.#localAddress = socket.localAddress ?? '';
-    client.#localPort = socket.localPort ?? 0;
+    client.#localAddress = raw.localAddress ?? '';
+    client.#localPort = raw.localPort ?? 0;
+    client.#seenAs = proxy?.source ?? { host: client.#localAddress, port: client.#localPort };
     return client;
+  }
+
+  /** The address the server names this client by: its own, or its PROXY header's source. */
+  get seenAs(): { readonly host: string; readonly port: number } {
+    return this.#seenAs;
   }
 
   get localAddress(): string {
@@ -272,7 +290,8 @@ export class RawClient {
   }
 
   get label(): string {
-    return `client ${this.#localAddress}:${this.#localPort}`;
+    const seen = this.#seenAs.host === this.#localAddress && this.#seenAs.port === this.#localPort ? '' : ` (as ${this.#seenAs.host}:${this.#seenAs.port})`;
+    return `client ${this.#localAddress}:${this.#localPort}${seen}`;
   }
 
   /** Symbols received in `symbols` frames since connecting. */

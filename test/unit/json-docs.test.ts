@@ -12,6 +12,7 @@ import { clientLine } from '../../src/output/client-lines.js';
 import { clusterLine } from '../../src/output/cluster-lines.js';
 import { listenFailedLine, serverLine, type ListenFailure } from '../../src/output/server-lines.js';
 import { ErrorCode, HeaderJsonError, ProtocolError, StatisticsInvalidError } from '../../src/protocol/errors.js';
+import { TlsHandshakeError } from '../../src/transport/tls.js';
 import type { FrameHeader } from '../../src/protocol/frame.js';
 import { encodeClientRequest } from '../../src/protocol/messages.js';
 import type { ClusterEvent } from '../../src/server/cluster.js';
@@ -38,6 +39,8 @@ const STATS: StatsSnapshot = {
   errors: { ERR_SERVER_FULL: 1 },
   connectionErrors: { ECONNRESET: 1 },
   internalErrors: 0,
+  healthChecks: 1,
+  tlsErrors: { ERR_SSL_WRONG_VERSION_NUMBER: 1 },
 };
 // Every optional field given, so that every documented field shows.
 const PROCESS: ProcessSnapshot = { rssBytes: 50_000_000, heapUsedBytes: 8_000_000, heapAfterGcBytes: 6_000_000, resources: { TCPSocketWrap: 1 } };
@@ -63,6 +66,12 @@ const SERVER: OneOfEach<ServerEvent> = {
   'process-error': { type: 'process-error', error: failure('stray'), recovered: true },
   stats: { type: 'stats', stats: STATS, process: PROCESS },
   stopped: { type: 'stopped', forced: 0, stats: STATS },
+  'health-check': { type: 'health-check', peer: PEER },
+  'tls-error': { type: 'tls-error', peer: PEER, error: new TlsHandshakeError('ERR_SSL_WRONG_VERSION_NUMBER', 'wrong version number') },
+  // With --workers: every optional field shows.
+  'tls-reloaded': { type: 'tls-reloaded', certificate: { subject: 'CN=localhost', validTo: new Date('2027-01-01T00:00:00Z'), fingerprint: 'AB:CD' }, workers: 2 },
+  'tls-reload-failed': { type: 'tls-reload-failed', error: new Error("cannot read --tls-key 'key.pem': no such file or directory (ENOENT)"), workers: { failed: 2, of: 2 } },
+  'nothing-to-reload': { type: 'nothing-to-reload' },
 };
 
 const CLUSTER: OneOfEach<ClusterEvent> = {
@@ -120,7 +129,7 @@ const PRINTED: Readonly<Record<'server' | 'client', readonly Json[]>> = {
 };
 
 /** Maps whose keys are data (error codes, handle kinds, a peer's header), not field names. */
-const MAPS = new Set(['header', 'errors', 'connection_errors', 'resources']);
+const MAPS = new Set(['header', 'errors', 'connection_errors', 'tls_errors', 'resources']);
 const COMMON = ['time', 'event'];
 
 /** docs/json.md read as sections: `### \`name\`` under a `## ` part, each with its table's fields. */

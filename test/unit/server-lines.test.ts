@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MODES } from '../../src/output/mode.js';
 import { listenFailedLine, serverLine, shutdownReason, type ListenFailure } from '../../src/output/server-lines.js';
-import { ErrorCode, HeaderJsonError, ProtocolError } from '../../src/protocol/errors.js';
+import { ErrorCode, HeaderJsonError, ProtocolError, ProxyHeaderError } from '../../src/protocol/errors.js';
+import { TlsHandshakeError } from '../../src/transport/tls.js';
 import type { FrameHeader } from '../../src/protocol/frame.js';
 import type { Peer, ServerEvent } from '../../src/server/events.js';
 import type { ProcessSnapshot, StatsSnapshot } from '../../src/server/snapshot.js';
@@ -27,6 +28,8 @@ const STATS: StatsSnapshot = {
   errors: { ERR_HEADER_JSON: 1, ERR_SERVER_FULL: 1 },
   connectionErrors: { ECONNRESET: 1 },
   internalErrors: 0,
+  healthChecks: 2,
+  tlsErrors: { ERR_TLS_HANDSHAKE_TIMEOUT: 1 },
 };
 const PROCESS: ProcessSnapshot = { rssBytes: 52_428_800, heapUsedBytes: 10_485_760, heapAfterGcBytes: 8_388_608, resources: { TCPSocketWrap: 3, Timeout: 1 } };
 
@@ -65,6 +68,11 @@ const EXAMPLES: { readonly [K in ServerEvent['type']]: EventOf<K> } = {
   'process-error': { type: 'process-error', error: new RangeError('nobody caught this'), recovered: true },
   stats: { type: 'stats', stats: STATS, process: PROCESS },
   stopped: { type: 'stopped', forced: 1, stats: STATS },
+  'health-check': { type: 'health-check', peer: PEER },
+  'tls-error': { type: 'tls-error', peer: PEER, error: new TlsHandshakeError('ERR_SSL_WRONG_VERSION_NUMBER', 'wrong version number') },
+  'tls-reloaded': { type: 'tls-reloaded', certificate: { subject: 'CN=localhost', validTo: new Date('2027-01-01T12:30:00.000Z'), fingerprint: 'AB:CD' } },
+  'tls-reload-failed': { type: 'tls-reload-failed', error: new Error("cannot read --tls-key 'key.pem': no such file or directory (ENOENT)") },
+  'nothing-to-reload': { type: 'nothing-to-reload' },
 };
 const EVENTS: readonly ServerEvent[] = Object.values(EXAMPLES);
 const PEER_EVENTS = EVENTS.filter((event) => 'peer' in event);
@@ -79,6 +87,11 @@ const {
   'peer-closed': peerClosed,
   'protocol-error': protocolError,
   'connection-error': connectionError,
+  'health-check': healthCheck,
+  'tls-error': tlsError,
+  'tls-reloaded': tlsReloaded,
+  'tls-reload-failed': tlsReloadFailed,
+  'nothing-to-reload': nothingToReload,
 } = EXAMPLES;
 
 void describe('serverLine, every event in every mode', () => {
@@ -261,7 +274,7 @@ void describe('server lines say each thing once', () => {
   });
 
   void it('counts in the singular for one', () => {
-    const one = { clients: 1, accepted: 1, rejected: 0, closed: 0, chunks: 1, symbols: 1, statisticsAnswers: 1, blocked: 0, errors: {}, connectionErrors: {}, internalErrors: 0 };
+    const one = { clients: 1, accepted: 1, rejected: 0, closed: 0, chunks: 1, symbols: 1, statisticsAnswers: 1, blocked: 0, errors: {}, connectionErrors: {}, internalErrors: 0, healthChecks: 0, tlsErrors: {} };
     const proc = { rssBytes: 1 << 20, heapUsedBytes: 1 << 20, heapAfterGcBytes: undefined, resources: {} };
     assert.match(serverLine('quiet', { type: 'stats', stats: one, process: proc }) ?? '', /; 1 chunk, 1 symbol, 1 statistics answer; /);
     const closedOne: ServerEvent = { type: 'closed', peer: PEER, summary: { durationMs: 1000, chunks: 1, symbols: 1, bytesRead: 1, bytesWritten: 1 } };
@@ -357,7 +370,7 @@ void describe('a listener that cannot be opened', () => {
 
 void describe('json keys', () => {
   void it('are snake_case in the counters too; the maps keep their data keys', () => {
-    const stats = { clients: 0, accepted: 2, rejected: 0, closed: 2, chunks: 3, symbols: 9, statisticsAnswers: 1, blocked: 0, errors: { ERR_HEADER_JSON: 1 }, connectionErrors: { ECONNRESET: 1 }, internalErrors: 0 };
+    const stats = { clients: 0, accepted: 2, rejected: 0, closed: 2, chunks: 3, symbols: 9, statisticsAnswers: 1, blocked: 0, errors: { ERR_HEADER_JSON: 1 }, connectionErrors: { ECONNRESET: 1 }, internalErrors: 0, healthChecks: 0, tlsErrors: {} };
     const proc = { rssBytes: 1, heapUsedBytes: 2, heapAfterGcBytes: 3, resources: { TCPServerWrap: 1 } };
     const parsed = JSON.parse(serverLine('json', { type: 'stats', stats, process: proc }) ?? '') as { stats: Record<string, unknown>; process: Record<string, unknown> };
     assert.equal(parsed.stats['statistics_answers'], 1);
@@ -372,3 +385,68 @@ void describe('json keys', () => {
     assert.deepEqual([parsed['code'], parsed['message']], ['ECONNRESET', '[Errno 104] Connection reset by peer']);
   });
 });
+
+void describe('serverLine: TLS, the PROXY protocol and the per-address limit', () => {
+  void it('shows a failed handshake in every mode but json as an error line with the peer, the reason and the code', () => {
+    for (const mode of ['user', 'quiet'] as const) {
+      assert.equal(serverLine(mode, tlsError), "error: TLS handshake failed from ('127.0.0.1', 60174): wrong version number (ERR_SSL_WRONG_VERSION_NUMBER)");
+    }
+    assert.match(serverLine('debug', tlsError) ?? '', /^\S+ \('127\.0\.0\.1', 60174\) error: TLS handshake failed: wrong version number \(ERR_SSL_WRONG_VERSION_NUMBER\)$/);
+    assert.deepEqual(pick(serverLine('json', tlsError), 'code', 'message'), { code: 'ERR_SSL_WRONG_VERSION_NUMBER', message: 'wrong version number' });
+  });
+
+  void it('escapes control characters in a handshake error and a certificate subject', () => {
+    const hostile = { ...tlsError, error: new TlsHandshakeError('ERR_X', 'bad\x1b[2Jthing\u009b\n') };
+    for (const mode of ['user', 'quiet', 'debug'] as const) {
+      const line = serverLine(mode, hostile) ?? '';
+      const controls = Array.from(line).filter((char) => (char.codePointAt(0) as number) < 0x20 || ((char.codePointAt(0) as number) >= 0x7f && (char.codePointAt(0) as number) <= 0x9f));
+      assert.deepEqual(controls, [], `${mode}: ${line}`);
+      assert.ok(line.includes('bad\\u001b[2Jthing\\u009b\\u000a'), line);
+    }
+    const subject = { ...tlsReloaded, certificate: { ...tlsReloaded.certificate, subject: 'CN=evil\rname' } };
+    assert.ok(serverLine('user', subject)?.includes('CN=evil\\u000dname'));
+  });
+
+  void it('says a health check in debug and json only: it is not a client', () => {
+    assert.equal(serverLine('user', healthCheck), undefined);
+    assert.equal(serverLine('quiet', healthCheck), undefined);
+    assert.match(serverLine('debug', healthCheck) ?? '', /health check \(PROXY v2 LOCAL\): closed, not a client$/);
+    assert.deepEqual(pick(serverLine('json', healthCheck), 'event', 'peer'), { event: 'health-check', peer: { id: 1, host: '127.0.0.1', port: 60174 } });
+  });
+
+  void it('says what a reload did, for one server and for the workers', () => {
+    assert.equal(serverLine('user', tlsReloaded), 'reloaded the TLS certificate and key for new connections: CN=localhost, valid until 2027-01-01T12:30:00Z');
+    assert.equal(
+      serverLine('quiet', { ...tlsReloaded, workers: 3 }),
+      'reloaded the TLS certificate and key for new connections (3 workers): CN=localhost, valid until 2027-01-01T12:30:00Z',
+    );
+    assert.match(serverLine('debug', tlsReloaded) ?? '', /valid until 2027-01-01T12:30:00Z, SHA-256 AB:CD$/);
+    assert.deepEqual(pick(serverLine('json', tlsReloaded), 'subject', 'valid_until', 'fingerprint'), { subject: 'CN=localhost', valid_until: '2027-01-01T12:30:00Z', fingerprint: 'AB:CD' });
+    assert.equal(
+      serverLine('quiet', tlsReloadFailed),
+      "error: TLS reload failed, still using the previous certificate and key: cannot read --tls-key 'key.pem': no such file or directory (ENOENT)",
+    );
+    assert.match(serverLine('user', { ...tlsReloadFailed, workers: { failed: 1, of: 2 } }) ?? '', /^error: TLS reload failed \(in 1 of 2 workers\), still using/);
+    assert.equal(serverLine('user', nothingToReload), 'SIGHUP: nothing to reload (no --tls-cert); the server carries on');
+  });
+
+  void it('names the limit a refused client hit, and a PROXY header refused', () => {
+    const perAddress = { ...EXAMPLES.rejected, error: new ProtocolError(ErrorCode.serverFull, 'too many clients from 10.1.2.3 (5)') };
+    assert.equal(serverLine('quiet', perAddress), "error: too many clients from 10.1.2.3 (5) (ERR_SERVER_FULL) from ('127.0.0.1', 60174)");
+    const proxy = { ...EXAMPLES.rejected, error: new ProxyHeaderError('no PROXY protocol header received within 10 s') };
+    assert.equal(serverLine('user', proxy), "error: no PROXY protocol header received within 10 s (ERR_PROXY_HEADER) from ('127.0.0.1', 60174)");
+  });
+
+  void it('adds TLS errors and health checks to the stats line only when there are some', () => {
+    const line = serverLine('quiet', { type: 'stats', stats: STATS, process: PROCESS }) ?? '';
+    assert.match(line, / 3 closed, 2 health checks; /);
+    assert.match(line, /; TLS errors: ERR_TLS_HANDSHAKE_TIMEOUT 1; /);
+    const plain = serverLine('quiet', { type: 'stats', stats: { ...STATS, healthChecks: 0, tlsErrors: {} }, process: PROCESS }) ?? '';
+    assert.doesNotMatch(plain, /TLS|health/);
+  });
+});
+
+function pick(line: string | undefined, ...keys: string[]): Record<string, unknown> {
+  const parsed = JSON.parse(line ?? '{}') as Record<string, unknown>;
+  return Object.fromEntries(keys.map((key) => [key, parsed[key]]));
+}

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { serverLine } from '../../src/output/server-lines.js';
-import { ErrorCode, HeaderJsonError, ProtocolError } from '../../src/protocol/errors.js';
+import { ErrorCode, HeaderJsonError, ProtocolError, ProxyHeaderError } from '../../src/protocol/errors.js';
+import { TlsHandshakeError } from '../../src/transport/tls.js';
 import type { Peer, ServerEvent } from '../../src/server/events.js';
 import { sumStats, type StatsSnapshot } from '../../src/server/snapshot.js';
 import { ServerStats } from '../../src/server/stats.js';
@@ -10,7 +11,7 @@ const PEER: Peer = { id: 1, host: '127.0.0.1', port: 60174, family: 'IPv4' };
 const socketError = (code: string | undefined): NodeJS.ErrnoException => Object.assign(new Error(`read ${code ?? '?'}`), { code });
 
 /** The fields of a snapshot, in the order a json `stats` or `stopped` line shows them. */
-const FIELDS = ['clients', 'accepted', 'rejected', 'closed', 'chunks', 'symbols', 'statisticsAnswers', 'blocked', 'errors', 'connectionErrors', 'internalErrors'];
+const FIELDS = ['clients', 'accepted', 'rejected', 'closed', 'chunks', 'symbols', 'statisticsAnswers', 'blocked', 'errors', 'connectionErrors', 'internalErrors', 'healthChecks', 'tlsErrors'];
 
 const ZERO: StatsSnapshot = {
   clients: 0,
@@ -24,6 +25,8 @@ const ZERO: StatsSnapshot = {
   errors: {},
   connectionErrors: {},
   internalErrors: 0,
+  healthChecks: 0,
+  tlsErrors: {},
 };
 
 function recorded(events: readonly ServerEvent[]): ServerStats {
@@ -55,21 +58,26 @@ void describe('ServerStats', () => {
       { type: 'internal-error', peer: PEER, error: new Error('bug') },
       { type: 'blocked', peer: PEER, queuedBytes: 1 },
       { type: 'closed', peer: PEER, summary: { durationMs: 1, chunks: 0, symbols: 0, bytesRead: 0, bytesWritten: 0 } },
+      { type: 'rejected', peer: PEER, error: new ProxyHeaderError('no PROXY protocol header received within 10 s') },
+      { type: 'health-check', peer: PEER },
+      { type: 'tls-error', peer: PEER, error: new TlsHandshakeError('ERR_TLS_HANDSHAKE_TIMEOUT', 'TLS handshake not complete within 10 s') },
     ]);
     stats.chunkSent(4, 0);
     stats.chunkSent(2, 0);
     assert.deepEqual(stats.snapshot(1), {
       clients: 1,
       accepted: 2,
-      rejected: 1,
+      rejected: 2,
       closed: 1,
       chunks: 2,
       symbols: 6,
       statisticsAnswers: 1,
       blocked: 1,
-      errors: { ERR_SERVER_FULL: 1, ERR_HEADER_JSON: 2 },
+      errors: { ERR_SERVER_FULL: 1, ERR_HEADER_JSON: 2, ERR_PROXY_HEADER: 1 },
       connectionErrors: { ECONNRESET: 1, unknown: 1 },
       internalErrors: 1,
+      healthChecks: 1,
+      tlsErrors: { ERR_TLS_HANDSHAKE_TIMEOUT: 1 },
     });
   });
 
@@ -80,6 +88,8 @@ void describe('ServerStats', () => {
       { type: 'chunk', peer: PEER, content: Buffer.from('ab'), sleepTime: 1, frameBytes: 10, lateMs: 0 },
       { type: 'unblocked', peer: PEER, blockedMs: 5 },
       { type: 'peer-closed', peer: PEER },
+      { type: 'tls-reloaded', certificate: { subject: 'CN=localhost', validTo: new Date(0), fingerprint: 'AB' } },
+      { type: 'nothing-to-reload' },
     ]);
     assert.deepEqual(stats.snapshot(0), ZERO);
   });
@@ -117,6 +127,8 @@ void describe('sumStats (the workers of a cluster)', () => {
     errors: { ERR_SERVER_FULL: 1, ERR_HEADER_JSON: 2 },
     connectionErrors: { ECONNRESET: 3 },
     internalErrors: 9,
+    healthChecks: 1,
+    tlsErrors: { ECONNRESET: 1 },
   };
   const second: StatsSnapshot = {
     clients: 10,
@@ -130,6 +142,8 @@ void describe('sumStats (the workers of a cluster)', () => {
     errors: { ERR_HEADER_JSON: 10, ERR_FRAME_TIMEOUT: 20 },
     connectionErrors: {},
     internalErrors: 90,
+    healthChecks: 10,
+    tlsErrors: { ECONNRESET: 2, ERR_SSL_WRONG_VERSION_NUMBER: 1 },
   };
 
   void it('adds up every counter, and the by-code counts code by code', () => {
@@ -145,6 +159,8 @@ void describe('sumStats (the workers of a cluster)', () => {
       errors: { ERR_SERVER_FULL: 1, ERR_HEADER_JSON: 12, ERR_FRAME_TIMEOUT: 20 },
       connectionErrors: { ECONNRESET: 3 },
       internalErrors: 99,
+      healthChecks: 11,
+      tlsErrors: { ECONNRESET: 3, ERR_SSL_WRONG_VERSION_NUMBER: 1 },
     });
   });
 
@@ -172,7 +188,7 @@ void describe('sumStats (the workers of a cluster)', () => {
       JSON.stringify(rest),
       '{"event":"stopped","forced":2,"stats":{"clients":11,"accepted":22,"rejected":33,"closed":44,"chunks":55,"symbols":66,' +
         '"statistics_answers":77,"blocked":88,"errors":{"ERR_SERVER_FULL":1,"ERR_HEADER_JSON":12,"ERR_FRAME_TIMEOUT":20},' +
-        '"connection_errors":{"ECONNRESET":3},"internal_errors":99}}',
+        '"connection_errors":{"ECONNRESET":3},"internal_errors":99,"health_checks":11,"tls_errors":{"ECONNRESET":3,"ERR_SSL_WRONG_VERSION_NUMBER":1}}}',
     );
   });
 });
