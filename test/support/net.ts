@@ -258,17 +258,31 @@ export class RawClient {
     const raw = connect({ host: '127.0.0.1', port });
     raw.setNoDelay(true);
     const { proxy, tls } = options;
-    if (proxy !== undefined) raw.write(proxy.header);
-    const socket = tls === undefined ? raw : connectTls({ socket: raw, ...tls });
-    const client = new RawClient(socket, options);
     await withTimeout(
       new Promise<void>((resolve, reject) => {
-        socket.once(tls === undefined ? 'connect' : 'secureConnect', resolve);
-        socket.once('error', reject);
+        raw.once('connect', resolve);
+        raw.once('error', reject);
       }),
       DEFAULT_WAIT_MS,
-      `a connection to port ${port}${tls === undefined ? '' : ' and its TLS handshake'}`,
+      `a connection to port ${port}`,
     );
+    // The header and the ClientHello leave in one packet, as a load balancer's often do: the
+    // server must hand what follows the header to TLS.
+    if (proxy !== undefined && tls !== undefined) raw.cork();
+    if (proxy !== undefined) raw.write(proxy.header);
+    const socket = tls === undefined ? raw : connectTls({ socket: raw, ...tls });
+    if (proxy !== undefined && tls !== undefined) process.nextTick(() => raw.uncork());
+    const client = new RawClient(socket, options);
+    if (tls !== undefined) {
+      await withTimeout(
+        new Promise<void>((resolve, reject) => {
+          socket.once('secureConnect', resolve);
+          socket.once('error', reject);
+        }),
+        DEFAULT_WAIT_MS,
+        `the TLS handshake with port ${port}`,
+      );
+    }
     // Kept: after a reset the socket no longer knows its own address, and events are matched by it.
     client.#localAddress = raw.localAddress ?? '';
     client.#localPort = raw.localPort ?? 0;
