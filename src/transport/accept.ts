@@ -122,6 +122,12 @@ class Pending implements HandshakeWatcher {
     const { proxy } = this.#pipeline.options;
     if (proxy === undefined) {
       this.#startTls();
+    } else if (this.socket.remoteAddress === undefined) {
+      // Reset before its address could be read: HAProxy's health checks end this way, with a
+      // reset straight after their LOCAL header, which the reset discards. Nothing is left to
+      // refuse or to report, and a refusal per check would count an error every check interval.
+      this.#finish();
+      this.socket.destroy();
     } else if (!inRanges(this.remote.host, proxy.trusted)) {
       const trusted = proxy.trusted.map((range) => range.text).join(',');
       this.proxyFailed(new ProxyHeaderError(`${this.remote.host} is not a trusted proxy (--proxy-trusted ${trusted})`));

@@ -183,6 +183,9 @@ export interface StatisticsAnswer {
 }
 
 export interface RawClientOptions {
+  /** Where to connect (default 127.0.0.1), and from which local address (default: the system's choice). */
+  readonly host?: string;
+  readonly localAddress?: string;
   /** Keep symbols frames for nextFrame() (default). Off, they are only counted: for floods. */
   readonly retainSymbols?: boolean;
   /** Sent first, as a load balancer does: a PROXY header, and the client address it gives, if any. */
@@ -255,7 +258,7 @@ export class RawClient {
   }
 
   static async connect(port: number, options: RawClientOptions = {}): Promise<RawClient> {
-    const raw = connect({ host: '127.0.0.1', port });
+    const raw = connect({ host: options.host ?? '127.0.0.1', port, localAddress: options.localAddress });
     raw.setNoDelay(true);
     const { proxy, tls } = options;
     await withTimeout(
