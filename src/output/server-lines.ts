@@ -89,7 +89,7 @@ function quietLine(event: ServerEvent): string | undefined {
     case 'metrics':
       return `metrics on ${metricsUrl(event.host, event.port)}`;
     case 'web':
-      return `web client on ${webUrl(event.host, event.port)}`;
+      return `web client on ${webUrl(event.host, event.port, event.tls)}`;
     case 'process-error':
       return `error: unexpected ${event.error.name}: ${event.error.message} (${event.recovered ? 'server carries on' : 'shutting down'})`;
     case 'tls-error':
@@ -184,8 +184,9 @@ function serverJson(event: ServerEvent): string {
     case 'stats':
       return jsonLine(event.type, { stats: snakeCaseKeys(event.stats), process: snakeCaseKeys(event.process) });
     case 'metrics':
-    case 'web':
       return jsonLine(event.type, { host: event.host, port: event.port });
+    case 'web':
+      return jsonLine(event.type, { host: event.host, port: event.port, tls: event.tls });
     case 'process-error':
       return jsonLine(event.type, { name: event.error.name, message: event.error.message, stack: event.error.stack, recovered: event.recovered });
     case 'tls-reloaded': {
@@ -276,12 +277,12 @@ function metricsUrl(host: string, port: number): string {
   return `${httpBase(host, port)}/metrics`;
 }
 
-function webUrl(host: string, port: number): string {
-  return `${httpBase(host, port)}/`;
+function webUrl(host: string, port: number, tls = false): string {
+  return `${httpBase(host, port, tls)}/`;
 }
 
-function httpBase(host: string, port: number): string {
-  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+function httpBase(host: string, port: number, tls = false): string {
+  return `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 /**

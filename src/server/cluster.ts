@@ -151,7 +151,7 @@ class ClusterPrimary {
       const port = this.#port;
       if (port === undefined) throw new Error('no worker reported its port');
       this.#report({ type: 'listening', host: config.host, port, family: this.#family });
-      if (this.#web !== undefined) this.#report({ type: 'web', ...this.#web });
+      if (this.#web !== undefined) this.#report({ type: 'web', ...this.#web, tls: config.tls !== undefined });
       const { monitor } = this.#options;
       const where = config.metrics;
       if (where !== undefined && monitor !== undefined) {

@@ -31,7 +31,8 @@ export type ServerEvent =
   | { readonly type: 'listening'; readonly host: string; readonly port: number; readonly family: string }
   | { readonly type: 'metrics'; readonly host: string; readonly port: number }
   /** The web port (`--web`): the browser client and the WebSocket endpoints. */
-  | { readonly type: 'web'; readonly host: string; readonly port: number }
+  /** The web port is open; `tls`: it serves HTTPS and WSS. */
+  | { readonly type: 'web'; readonly host: string; readonly port: number; readonly tls: boolean }
   | { readonly type: 'accepted'; readonly peer: Peer; readonly clients: number }
   | { readonly type: 'rejected'; readonly peer: Peer; readonly error: ProtocolError }
   | { readonly type: 'scheduled'; readonly peer: Peer; readonly wait: Wait }

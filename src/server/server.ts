@@ -3,7 +3,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import type { ProtocolError } from '../protocol/errors.js';
 import { MessageType } from '../protocol/frame.js';
 import { encodeServerFrame, errorContent } from '../protocol/messages.js';
-import { AcceptPipeline } from '../transport/accept.js';
+import { AcceptPipeline, type AcceptHandler } from '../transport/accept.js';
 import { TcpTransport } from '../transport/tcp.js';
 import { TlsTerminator } from '../transport/tls.js';
 import type { PeerAddress, Transport } from '../transport/transport.js';
@@ -81,8 +81,12 @@ export interface WebPort {
   /** Where it is configured to listen. */
   readonly host: string;
   readonly port: number;
-  /** Starts listening: on `port` if given, else on the configured one. */
-  listen(serve: (transport: Transport) => void, port?: number): Promise<ListeningWebPort>;
+  /**
+   * Starts listening: on `port` if given, else on the configured one. Its connections go
+   * through `accept` first (the PROXY header and TLS, as the clients' port has them), then
+   * become HTTP requests and WebSockets.
+   */
+  listen(serve: (transport: Transport) => void, port: number | undefined, accept: (ready: AcceptHandler['ready']) => AcceptPipeline): Promise<ListeningWebPort>;
 }
 
 export interface ListeningWebPort {
@@ -162,16 +166,19 @@ export async function startServer(config: ServerConfig, sink: ServerEventSink, o
 
   // Before a session: the PROXY header and the TLS handshake, when configured (see accept.ts).
   const tls = config.tls === undefined ? undefined : new TlsTerminator(config.tls, config.frameTimeoutMs);
-  const pipeline = new AcceptPipeline(
+  /** The accept stages of a listener, each connection handed to `ready` once it is through them. */
+  const acceptStages = (ready: AcceptHandler['ready']): AcceptPipeline =>
+    new AcceptPipeline(
     { proxy: config.proxy, tls, deadlineMs: config.frameTimeoutMs },
     {
-      ready: (socket, remote) => serve(new TcpTransport(socket, remote)),
+      ready,
       healthCheck: (remote) => emit({ type: 'health-check', peer: peerOf(remote) }),
       proxyFailed: (remote, error) => emit({ type: 'rejected', peer: peerOf(remote), error }),
       tlsFailed: (remote, error) => emit({ type: 'tls-error', peer: peerOf(remote), error }),
       internalError: (remote, error) => emit({ type: 'internal-error', peer: peerOf(remote), error: error instanceof Error ? error : new Error(String(error)) }),
     },
   );
+  const pipeline = acceptStages((socket, remote) => serve(new TcpTransport(socket, remote)));
   // Half-open: a peer's FIN does not end our side before the session has answered what came before it.
   const listener = createServer({ allowHalfOpen: true }, (socket) => pipeline.accept(socket));
   listener.listen({ host: config.host, port: config.port });
@@ -209,7 +216,7 @@ export async function startServer(config: ServerConfig, sink: ServerEventSink, o
   try {
     if (options.web !== undefined) {
       const webPort = options.web;
-      web = await ListenError.naming('web', { host: webPort.host, port: options.webPort ?? webPort.port }, () => webPort.listen(serve, options.webPort));
+      web = await ListenError.naming('web', { host: webPort.host, port: options.webPort ?? webPort.port }, () => webPort.listen(serve, options.webPort, acceptStages));
     }
     const where = config.metrics;
     const startMonitor = options.monitor;
@@ -220,7 +227,7 @@ export async function startServer(config: ServerConfig, sink: ServerEventSink, o
     await Promise.all([new Promise((resolve) => listener.close(resolve)), web?.close()]);
     throw error;
   }
-  if (web !== undefined) emit({ type: 'web', host: web.host, port: web.port });
+  if (web !== undefined) emit({ type: 'web', host: web.host, port: web.port, tls: config.tls !== undefined });
   if (monitor !== undefined) emit({ type: 'metrics', host: config.metrics?.host ?? '', port: monitor.address.port });
   const statsTimer =
     config.statsIntervalMs > 0

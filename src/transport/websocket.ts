@@ -35,6 +35,8 @@ export interface WebSocketTransportOptions {
   readonly maxMessageBytes: number;
   /** Where dead peers are looked for; the transport leaves it when it closes. */
   readonly heartbeat?: Heartbeat;
+  /** The client's address when it is not the socket's own: the one a PROXY header carried. */
+  readonly remote?: PeerAddress;
 }
 
 /**
@@ -51,6 +53,7 @@ export class WebSocketTransport implements Transport {
   readonly #text: boolean;
   readonly #maxMessageBytes: number;
   readonly #heartbeat: Heartbeat | undefined;
+  readonly #remote: PeerAddress | undefined;
   #handler: TransportHandler | undefined;
   #paused = false;
   /** Messages that came while reading was paused (the rest of one read, at most), in order. */
@@ -66,11 +69,12 @@ export class WebSocketTransport implements Transport {
     this.#text = options.form === 'text';
     this.#maxMessageBytes = options.maxMessageBytes;
     this.#heartbeat = options.heartbeat;
+    this.#remote = options.remote;
   }
 
   get remote(): PeerAddress {
     const socket = this.#socket;
-    return { host: socket.remoteAddress ?? '?', port: socket.remotePort ?? 0, family: socket.remoteFamily ?? 'IPv4' };
+    return this.#remote ?? { host: socket.remoteAddress ?? '?', port: socket.remotePort ?? 0, family: socket.remoteFamily ?? 'IPv4' };
   }
 
   write(frame: Buffer): boolean {

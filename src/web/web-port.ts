@@ -1,12 +1,13 @@
 import { once } from 'node:events';
 import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { PREFIX_LENGTH } from '../protocol/frame.js';
 import type { ServerConfig } from '../server/config.js';
 import type { ListeningWebPort, WebPort } from '../server/server.js';
-import type { Transport } from '../transport/transport.js';
+import type { AcceptHandler, AcceptPipeline } from '../transport/accept.js';
+import type { PeerAddress, Transport } from '../transport/transport.js';
 import { Heartbeat, WebSocketTransport, type WebSocketForm } from '../transport/websocket.js';
 import type { WebConfig } from './config.js';
 import { originAllowed } from './origin.js';
@@ -28,10 +29,16 @@ interface Endpoint {
  * by the same session as a TCP client.
  */
 export function webPort(config: WebConfig, limits: Limits): WebPort {
-  return { host: config.host, port: config.port, listen: (serve, port) => listen(config, limits, serve, port ?? config.port) };
+  return { host: config.host, port: config.port, listen: (serve, port, accept) => listen(config, limits, serve, port ?? config.port, accept) };
 }
 
-async function listen(config: WebConfig, limits: Limits, serve: (transport: Transport) => void, port: number): Promise<ListeningWebPort> {
+async function listen(
+  config: WebConfig,
+  limits: Limits,
+  serve: (transport: Transport) => void,
+  port: number,
+  accept: (ready: AcceptHandler['ready']) => AcceptPipeline,
+): Promise<ListeningWebPort> {
   const page = loadPage();
   const heartbeat = new Heartbeat(config.pingIntervalMs);
   // A binary message is one request frame: its prefix, a header and content within the limits.
@@ -65,24 +72,39 @@ async function listen(config: WebConfig, limits: Limits, serve: (transport: Tran
       return;
     }
     target.server.handleUpgrade(request, socket, head, (ws) => {
-      serve(new WebSocketTransport(ws, socket as Socket, { form: target.form, maxMessageBytes: target.maxMessageBytes, heartbeat }));
+      serve(new WebSocketTransport(ws, socket as Socket, { form: target.form, maxMessageBytes: target.maxMessageBytes, heartbeat, remote: remotes.get(socket) }));
     });
   });
-  http.listen({ host: config.host, port });
+  // The listener is a plain one: each connection passes the same accept stages as on the
+  // clients' port (the PROXY header, TLS: so the page is served over HTTPS and the WebSockets
+  // are WSS), and only then is it the HTTP server's.
+  const remotes = new WeakMap<object, PeerAddress>();
+  const stages = accept((socket, remote) => {
+    remotes.set(socket, remote);
+    http.emit('connection', socket);
+  });
+  const listener = createNetServer((socket) => stages.accept(socket));
+  listener.listen({ host: config.host, port });
   try {
-    await Promise.race([once(http, 'listening'), once(http, 'error').then(([error]) => Promise.reject(error as Error))]);
+    await Promise.race([once(listener, 'listening'), once(listener, 'error').then(([error]) => Promise.reject(error as Error))]);
   } catch (error) {
     heartbeat.stop();
     throw error;
   }
-  const address = http.address() as AddressInfo;
+  const address = listener.address() as AddressInfo;
+  // The HTTP server is handed its connections rather than listening itself; 'listening' is what
+  // starts its periodic check of request and header timeouts (the slowloris defence), and
+  // close() what stops it.
+  http.emit('listening');
 
   return {
     host: config.host,
     port: address.port,
     async close() {
       heartbeat.stop();
-      const closed = new Promise<void>((resolve) => http.close(() => resolve()));
+      const closed = new Promise<void>((resolve) => listener.close(() => resolve()));
+      stages.close();
+      http.close(ignore);
       // Page requests and half-sent headers go now; the WebSockets are the server's to close,
       // and the listener is closed once they are.
       http.closeAllConnections();

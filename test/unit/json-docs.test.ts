@@ -49,7 +49,7 @@ const PROCESS: ProcessSnapshot = { rssBytes: 50_000_000, heapUsedBytes: 8_000_00
 const SERVER: OneOfEach<ServerEvent> = {
   listening: { type: 'listening', host: 'localhost', port: 65432, family: 'IPv4' },
   metrics: { type: 'metrics', host: '127.0.0.1', port: 9100 },
-  web: { type: 'web', host: '127.0.0.1', port: 8080 },
+  web: { type: 'web', host: '127.0.0.1', port: 8080, tls: false },
   accepted: { type: 'accepted', peer: PEER, clients: 1 },
   rejected: { type: 'rejected', peer: PEER, error: new ProtocolError(ErrorCode.serverFull, 'server full (1 clients)') },
   scheduled: { type: 'scheduled', peer: PEER, wait: { ms: 3000, seconds: 3 } },

@@ -50,7 +50,7 @@ const chunk = (content: string, sleepTime: number, peer: Peer = PEER): EventOf<'
 const EXAMPLES: { readonly [K in ServerEvent['type']]: EventOf<K> } = {
   listening: { type: 'listening', host: 'localhost', port: 65432, family: 'IPv4' },
   metrics: { type: 'metrics', host: '127.0.0.1', port: 9464 },
-  web: { type: 'web', host: '127.0.0.1', port: 8080 },
+  web: { type: 'web', host: '127.0.0.1', port: 8080, tls: false },
   accepted: { type: 'accepted', peer: PEER, clients: 1 },
   rejected: { type: 'rejected', peer: PEER, error: new ProtocolError(ErrorCode.serverFull, 'server full (10000 clients)') },
   scheduled: { type: 'scheduled', peer: PEER, wait: { ms: 3000, seconds: 3 } },
