@@ -28,7 +28,7 @@ describe('the web port behind TLS and the PROXY protocol', { skip: NO_OPENSSL, c
   test('with --tls-cert: the page over HTTPS, WSS clients streaming with exact statistics', async () => {
     const server = spawnServer(['127.0.0.1', '0', 'json', '--web', '0', '--interval', '0.05-0.1', '--tls-cert', certs.server.cert, '--tls-key', certs.server.key]);
     const line = await server.waitForLine(WEB);
-    assert.match(line.input ?? "", /"tls":true/);
+    assert.match(line.input ?? '', /"tls":true/);
     const port = Number(line[1]);
     const ca = certs.read(certs.ca.cert);
     const status = await new Promise<number>((resolve, reject) => {
