@@ -110,6 +110,7 @@ export interface DashboardWindow {
   readonly open: boolean;
   readonly seconds: number;
   readonly chunks: number;
+  readonly cpuMsPerSecond: number;
   readonly cpuUsPerChunk: number;
   /** Exact, from the histogram's sum and count. */
   readonly latenessMeanMs: number;
@@ -118,17 +119,21 @@ export interface DashboardWindow {
   readonly latenessMaxMs: number;
 }
 
-/** One side of the comparison: the windows without dashboards, or those with them open, added up. */
+/** The mean over a side's windows, and the half-width of its 95 % interval (Student's t). */
+export interface Estimate {
+  readonly mean: number;
+  readonly halfWidth: number;
+}
+
+/** One side of the comparison: the windows without dashboards, or those with them open. */
 export interface DashboardSide {
   readonly windows: number;
   readonly seconds: number;
   readonly chunks: number;
-  readonly cpuUsPerChunk: number;
-  /** Of every chunk of the side: a single stall of the machine in one window weighs on it. */
-  readonly latenessMeanMs: number;
-  /** The median of the windows' means: what a stall in one window does not move. */
-  readonly latenessMedianMs: number;
-  /** Bucket bounds. */
+  readonly cpuMsPerSecond: Estimate;
+  readonly cpuUsPerChunk: Estimate;
+  readonly latenessMeanMs: Estimate;
+  /** Of all the side's chunks together, bucket bounds. */
   readonly latenessP50Ms: number;
   readonly latenessP99Ms: number;
 }
@@ -149,13 +154,13 @@ const CHUNKS = 'multi_socket_chunks_total';
  * What `count` dashboards cost a loaded server, measured on the same server and clients:
  * windows of up to `longestWindowSeconds` without them and with them open, in the order
  * without, with, with, without, without, with… (so that a drift of the machine over the run
- * weighs on both sides alike), for `seconds` in all. Each side adds up its windows' CPU time,
- * chunks and lateness histogram.
+ * weighs on both sides alike), for `seconds` in all. Each side's figure is the mean of its
+ * windows', with the interval that their spread gives it.
  */
 export async function compareDashboards(server: ServerProcess, base: string, count: number, seconds: number, longestWindowSeconds = 10): Promise<DashboardComparison> {
   // Two windows at least, one of each.
   const windowSeconds = Math.min(longestWindowSeconds, seconds / 2);
-  const windows: { readonly window: DashboardWindow; readonly deltas: Metrics; readonly cpuSeconds: number }[] = [];
+  const windows: { readonly window: DashboardWindow; readonly deltas: Metrics }[] = [];
   let received: DashboardTally = { viewers: 0, events: 0, connzPolls: 0, errors: 0 };
   for (let n = 0; n < Math.floor(seconds / windowSeconds); n++) {
     const open = ((n + 1) >> 1) % 2 === 1;
@@ -169,7 +174,7 @@ export async function compareDashboards(server: ServerProcess, base: string, cou
     const cpuSeconds = server.cpuSeconds() - cpuBefore;
     const deltas = new Map<string, number>();
     for (const [key, value] of after) if (key === CHUNKS || key.startsWith(LATENESS)) deltas.set(key, value - (before.get(key) ?? 0));
-    windows.push({ window: { open, ...figures(deltas, cpuSeconds, (performance.now() - startedAt) / 1000) }, deltas, cpuSeconds });
+    windows.push({ window: windowOf(open, deltas, cpuSeconds, (performance.now() - startedAt) / 1000), deltas });
     const tally = dashboards?.close();
     if (tally !== undefined) received = { viewers: tally.viewers, events: received.events + tally.events, connzPolls: received.connzPolls + tally.connzPolls, errors: received.errors + tally.errors };
   }
@@ -177,15 +182,15 @@ export async function compareDashboards(server: ServerProcess, base: string, cou
     const mine = windows.filter(({ window }) => window.open === open);
     const deltas = new Map<string, number>();
     for (const { deltas: each } of mine) for (const [key, value] of each) deltas.set(key, (deltas.get(key) ?? 0) + value);
-    const all = figures(deltas, mine.reduce((sum, { cpuSeconds }) => sum + cpuSeconds, 0), mine.reduce((sum, { window }) => sum + window.seconds, 0));
     const late = histogramDelta(undefined, deltas, LATENESS);
+    const over = (read: (window: DashboardWindow) => number): Estimate => estimate(mine.map(({ window }) => read(window)));
     return {
       windows: mine.length,
-      seconds: all.seconds,
-      chunks: all.chunks,
-      cpuUsPerChunk: all.cpuUsPerChunk,
-      latenessMeanMs: all.latenessMeanMs,
-      latenessMedianMs: median(mine.map(({ window }) => window.latenessMeanMs)),
+      seconds: Math.round(mine.reduce((sum, { window }) => sum + window.seconds, 0) * 10) / 10,
+      chunks: metricTotal(deltas, CHUNKS),
+      cpuMsPerSecond: over((w) => w.cpuMsPerSecond),
+      cpuUsPerChunk: over((w) => w.cpuUsPerChunk),
+      latenessMeanMs: over((w) => w.latenessMeanMs),
       latenessP50Ms: late.p50 * 1000,
       latenessP99Ms: late.p99 * 1000,
     };
@@ -193,14 +198,15 @@ export async function compareDashboards(server: ServerProcess, base: string, cou
   return { dashboards: count, windowSeconds, without: side(false), with: side(true), windows: windows.map(({ window }) => window), received };
 }
 
-/** The figures of the chunk counter and lateness histogram differences `deltas`, over `seconds` that used `cpuSeconds`. */
-function figures(deltas: Metrics, cpuSeconds: number, seconds: number): Omit<DashboardWindow, 'open'> {
+function windowOf(open: boolean, deltas: Metrics, cpuSeconds: number, seconds: number): DashboardWindow {
   const chunks = metricTotal(deltas, CHUNKS);
   const late = histogramDelta(undefined, deltas, LATENESS);
   const count = deltas.get(`${LATENESS}_count`) ?? 0;
   return {
+    open,
     seconds: Math.round(seconds * 10) / 10,
     chunks,
+    cpuMsPerSecond: Math.round((cpuSeconds * 1e4) / seconds) / 10,
     cpuUsPerChunk: chunks === 0 ? 0 : Math.round((cpuSeconds * 1e7) / chunks) / 10,
     latenessMeanMs: count === 0 ? 0 : Math.round(((deltas.get(`${LATENESS}_sum`) ?? 0) * 1e6) / count) / 1000,
     latenessP99Ms: late.p99 * 1000,
@@ -208,8 +214,19 @@ function figures(deltas: Metrics, cpuSeconds: number, seconds: number): Omit<Das
   };
 }
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length === 0 ? 0 : sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+/** Student's t for a two-sided 95 % interval, by degrees of freedom. */
+const T95 = [Number.POSITIVE_INFINITY, 12.71, 4.3, 3.18, 2.78, 2.57, 2.45, 2.36, 2.31, 2.26, 2.23, 2.2, 2.18, 2.16, 2.14, 2.13, 2.12, 2.11, 2.1, 2.09, 2.09];
+
+export function estimate(values: readonly number[]): Estimate {
+  const n = values.length;
+  const mean = values.reduce((sum, value) => sum + value, 0) / Math.max(1, n);
+  if (n < 2) return { mean, halfWidth: Number.POSITIVE_INFINITY };
+  const variance = values.reduce((sum, value) => sum + (value - mean) ** 2, 0) / (n - 1);
+  return { mean, halfWidth: (T95[n - 1] ?? 1.96) * Math.sqrt(variance / n) };
+}
+
+/** How far `after` is from `before`, in percent of `before`, with the half-width of its interval. */
+export function changePercent(before: Estimate, after: Estimate): Estimate {
+  if (before.mean === 0) return { mean: 0, halfWidth: Number.POSITIVE_INFINITY };
+  return { mean: ((after.mean - before.mean) / before.mean) * 100, halfWidth: (Math.hypot(before.halfWidth, after.halfWidth) / before.mean) * 100 };
 }
