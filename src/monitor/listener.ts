@@ -94,7 +94,9 @@ export async function startListener(backend: MonitorBackend, where: ListenAddres
     }
   };
 
-  const server = createServer({ headersTimeout: 10_000, requestTimeout: 10_000 }, (request, response) => {
+  // A page's polls come a few seconds apart: its connection is kept between them. Headers and
+  // requests still have to come in whole within a bound (slowloris).
+  const server = createServer({ keepAliveTimeout: 10_000, headersTimeout: 15_000, requestTimeout: 20_000 }, (request, response) => {
     route(request, response).catch((error: unknown) => {
       if (!response.headersSent) text(response, 500, `${error instanceof Error ? error.message : String(error)}\n`);
       else response.destroy();
