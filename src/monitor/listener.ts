@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Monitor, ListenAddress } from '../server/monitoring.js';
 import { loadAssets } from './assets.js';
 import { parseConnzQuery, type ConnzQuery } from './connz.js';
-import { EventStream, HISTORY } from './event-stream.js';
+import { EventStream } from './event-stream.js';
 import type { Connz } from './figures.js';
 import type { Sampler } from './sampler.js';
 import type { Varz } from './varz.js';
@@ -63,7 +63,7 @@ export async function startListener(backend: MonitorBackend, where: ListenAddres
         return;
       }
       case '/events':
-        stream.attach(request, response, SECURITY_HEADERS, Math.min(HISTORY, Math.max(0, Math.floor(Number(url.searchParams.get('backlog') ?? 0)) || 0)));
+        stream.attach(request, response, SECURITY_HEADERS, url.searchParams.get('backlog'));
         return;
       case '/varz':
         json(response, 200, await backend.varz());
