@@ -31,16 +31,20 @@ export class EventStream {
     for (const viewer of this.#viewers) send(viewer, text);
   }
 
-  /** Serves one viewer until it goes away or the stream is closed. */
-  attach(request: IncomingMessage, response: ServerResponse, headers: Record<string, string>, backlog: number): void {
+  /** Serves one viewer until it goes away or the stream is closed; `backlog`: the `?backlog=` asked for. */
+  attach(request: IncomingMessage, response: ServerResponse, headers: Record<string, string>, backlog: string | null): void {
     if (this.#viewers.size >= MAX_VIEWERS) {
       response.writeHead(503, { ...headers, 'content-type': 'text/plain; charset=utf-8', 'retry-after': '10' }).end(`too many viewers (${MAX_VIEWERS})\n`);
       return;
     }
     response.writeHead(200, { ...headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
+    if (request.method === 'HEAD') {
+      response.end();
+      return;
+    }
     // A comment first, so that a client sees the stream open before the first sample.
     response.write(`: multi-socket-server figures, one event a second\nretry: ${RETRY_MS}\n\n`);
-    const missed = this.#missed(request.headers['last-event-id']?.toString(), backlog);
+    const missed = this.#missed(request.headers['last-event-id']?.toString(), Math.min(HISTORY, Math.floor(Number(backlog ?? 0)) || 0));
     if (missed.length > 0) response.write(missed.map((event) => event.text).join(''));
     this.#viewers.add(response);
     response.on('close', () => this.#viewers.delete(response));
@@ -48,7 +52,7 @@ export class EventStream {
 
   /** What a viewer gets first: what it missed since the event it last saw, else the backlog it asked for. */
   #missed(lastEventId: string | undefined, backlog: number): readonly { readonly seq: number; readonly text: string }[] {
-    const lastSeen = Number(lastEventId ?? Number.NaN);
+    const lastSeen = lastEventId === undefined || lastEventId === '' ? Number.NaN : Number(lastEventId);
     const latest = this.#history.at(-1)?.seq ?? 0;
     // An id beyond ours is from before a restart of the server: start again from the backlog.
     if (Number.isInteger(lastSeen) && lastSeen >= 0 && lastSeen <= latest) return this.#history.filter((event) => event.seq > lastSeen);

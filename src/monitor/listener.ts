@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Monitor, ListenAddress } from '../server/monitoring.js';
 import { loadAssets } from './assets.js';
 import { parseConnzQuery, type ConnzQuery } from './connz.js';
-import { EventStream, HISTORY } from './event-stream.js';
+import { EventStream } from './event-stream.js';
 import type { Connz } from './figures.js';
 import type { Sampler } from './sampler.js';
 import type { Varz } from './varz.js';
@@ -63,7 +63,7 @@ export async function startListener(backend: MonitorBackend, where: ListenAddres
         return;
       }
       case '/events':
-        stream.attach(request, response, SECURITY_HEADERS, Math.min(HISTORY, Math.max(0, Math.floor(Number(url.searchParams.get('backlog') ?? 0)) || 0)));
+        stream.attach(request, response, SECURITY_HEADERS, url.searchParams.get('backlog'));
         return;
       case '/varz':
         json(response, 200, await backend.varz());
@@ -94,7 +94,9 @@ export async function startListener(backend: MonitorBackend, where: ListenAddres
     }
   };
 
-  const server = createServer({ headersTimeout: 10_000, requestTimeout: 10_000 }, (request, response) => {
+  // A page's polls come a few seconds apart: its connection is kept between them. Headers and
+  // requests still have to come in whole within a bound (slowloris).
+  const server = createServer({ keepAliveTimeout: 10_000, headersTimeout: 15_000, requestTimeout: 20_000 }, (request, response) => {
     route(request, response).catch((error: unknown) => {
       if (!response.headersSent) text(response, 500, `${error instanceof Error ? error.message : String(error)}\n`);
       else response.destroy();

@@ -17,8 +17,8 @@ import { FAST, killAll, spawnServer } from '../support/process.js';
 const CHROMIUM = '/usr/bin/chromium';
 /** Without these, Chromium keeps trying hosts this network refuses. */
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-/** The page shows a sample a second and polls the connections every two: a few of each. */
-const PAGE_WAIT_MS = 10_000;
+/** The page shows a sample a second and polls the connections every five: a few of each. */
+const PAGE_WAIT_MS = 15_000;
 
 /**
  * The little of the DOM that the callbacks below use. They run in the page; this file is

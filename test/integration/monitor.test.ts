@@ -245,6 +245,9 @@ describe('the monitor', () => {
     const missed = await resumed.waitForEvents(2);
     assert.deepEqual(missed.map((event) => Number(event.id)), [lastId - 1, lastId]);
     for (const reader of [live, backlog, resumed]) reader.close();
+    // HEAD says what the stream is and ends: no viewer is kept for it.
+    const head = await fetchText(`${m.url}/events`, {}, 'HEAD');
+    assert.deepEqual([head.status, head.headers['content-type'], head.body], [200, 'text/event-stream; charset=utf-8', '']);
   });
 
   test('/readyz fails (503) from the moment a shutdown begins, while clients drain; /healthz stays ok', async () => {

@@ -10,7 +10,8 @@ import { KNOWN_TRANSPORTS, type Connz, type ConnzEntry, type Figures, type Worke
 /** Samples on the charts: five minutes. */
 const POINTS = 300;
 const CHART_HEIGHT = 190;
-const CONNZ_EVERY_MS = 2_000;
+/** Each poll costs the server a request: a few seconds apart, and only while the table is in sight. */
+const CONNZ_EVERY_MS = 5_000;
 const CONNZ_LIMIT = 20;
 /** No sample for this long and the page says its figures are stale. */
 const STALE_AFTER_MS = 5_000;
@@ -286,6 +287,17 @@ async function pollConnections(): Promise<void> {
   }
 }
 
+let tableInSight = true;
+
+/** Polls while the tab is shown and the connections table is on screen. */
+function updatePolling(): void {
+  if (!document.hidden && tableInSight) {
+    if (connzTimer === undefined) startPolling();
+  } else {
+    stopPolling();
+  }
+}
+
 function startPolling(): void {
   stopPolling();
   void pollConnections();
@@ -383,8 +395,12 @@ function start(): void {
     if (lastArrival > 0 && Date.now() - lastArrival > STALE_AFTER_MS && element('status').dataset['state'] === 'live') setStatus('stale');
   }, 1_000);
   element('connections-sort').addEventListener('change', () => void pollConnections());
-  document.addEventListener('visibilitychange', () => (document.hidden ? stopPolling() : startPolling()));
-  if (!document.hidden) startPolling();
+  document.addEventListener('visibilitychange', updatePolling);
+  new IntersectionObserver((entries) => {
+    tableInSight = entries.some((entry) => entry.isIntersecting);
+    updatePolling();
+  }).observe(element('connections'));
+  updatePolling();
 }
 
 start();
