@@ -66,7 +66,9 @@ export class FakeServer {
       const connection: FakeConnection = {
         socket,
         received,
-        closed: once(socket, 'close').then(() => undefined),
+        // Not events.once: it rejects on the 'error' (a reset) that comes before 'close', and a
+        // rejection nobody awaits would fail whichever test is running.
+        closed: new Promise<void>((resolve) => socket.once('close', () => resolve())),
         requests: (count, timeoutMs = DEFAULT_WAIT_MS) => {
           if (countRequests() >= count) return Promise.resolve();
           const done = new Promise<void>((resolve) => requestWaiters.add({ count, resolve }));
