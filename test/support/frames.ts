@@ -15,3 +15,24 @@ export function rawFrame(header: string | Buffer, content: Buffer = Buffer.alloc
   const headerBytes = typeof header === 'string' ? Buffer.from(header, 'utf8') : header;
   return Buffer.concat([lengthPrefix(headerBytes.length), headerBytes, content]);
 }
+
+/**
+ * `bytes` cut at `points` (any numbers, taken modulo the length, in any order, repeats allowed),
+ * for feeding a decoder or parser at random splits. Each piece is its own copy, so the reader
+ * cannot lean on pieces sharing memory.
+ */
+export function splitAt(bytes: Buffer, points: readonly number[]): Buffer[] {
+  const cuts = [...new Set(points.map((p) => p % (bytes.length + 1)))].sort((a, b) => a - b);
+  const pieces: Buffer[] = [];
+  let start = 0;
+  for (const cut of [...cuts, bytes.length]) {
+    if (cut > start) pieces.push(Buffer.from(bytes.subarray(start, cut)));
+    start = cut;
+  }
+  return pieces;
+}
+
+/** `bytes` one byte at a time, each its own buffer. */
+export function byteByByte(bytes: Buffer): Buffer[] {
+  return Array.from(bytes, (byte) => Buffer.of(byte));
+}

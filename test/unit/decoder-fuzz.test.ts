@@ -27,6 +27,7 @@ import {
   ProtocolError,
 } from '../../src/protocol/errors.js';
 import { CLIENT_HEADER_KEYS, PREFIX_LENGTH, SERVER_HEADER_KEYS } from '../../src/protocol/frame.js';
+import { splitAt } from '../support/frames.js';
 
 const RUNS = 400;
 
@@ -93,17 +94,6 @@ function feed(options: DecoderOptions, pieces: readonly Buffer[]): Outcome {
   return { frames, error: undefined, buffered: decoder.buffered };
 }
 
-/** Each piece its own copy, so the decoder cannot lean on pieces sharing memory. */
-function splitAt(bytes: Buffer, points: readonly number[]): Buffer[] {
-  const cuts = [...new Set(points.map((p) => p % (bytes.length + 1)))].sort((a, b) => a - b);
-  const pieces: Buffer[] = [];
-  let start = 0;
-  for (const cut of [...cuts, bytes.length]) {
-    if (cut > start) pieces.push(Buffer.from(bytes.subarray(start, cut)));
-    start = cut;
-  }
-  return pieces;
-}
 
 /** The same stream fed whole, byte by byte and at the split points must come to the same outcome. */
 function assertSplitInvariant(options: DecoderOptions, bytes: Buffer, points: readonly number[]): Outcome {

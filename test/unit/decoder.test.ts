@@ -15,7 +15,7 @@ import {
   ProtocolError,
 } from '../../src/protocol/errors.js';
 import { CLIENT_HEADER_KEYS, SERVER_HEADER_KEYS, type Frame } from '../../src/protocol/frame.js';
-import { rawFrame } from '../support/frames.js';
+import { byteByByte, rawFrame, splitAt } from '../support/frames.js';
 import { WIRE_FIXTURES, fixtureBytes, type WireFixture } from './wire-fixtures.js';
 
 const RUNS = 300;
@@ -36,21 +36,6 @@ function optionsFor(from: WireFixture['from']): DecoderOptions {
   return from === 'server' ? SERVER_OPTIONS : CLIENT_OPTIONS;
 }
 
-/** Each piece is its own copy, so the decoder cannot lean on pieces sharing memory. */
-function splitAt(bytes: Buffer, points: readonly number[]): Buffer[] {
-  const cuts = [...new Set(points.map((p) => p % (bytes.length + 1)))].sort((a, b) => a - b);
-  const pieces: Buffer[] = [];
-  let start = 0;
-  for (const cut of [...cuts, bytes.length]) {
-    if (cut > start) pieces.push(Buffer.from(bytes.subarray(start, cut)));
-    start = cut;
-  }
-  return pieces;
-}
-
-function byteByByte(bytes: Buffer): Buffer[] {
-  return Array.from(bytes, (byte) => Buffer.from([byte]));
-}
 
 function decodeAll(options: DecoderOptions, pieces: readonly Buffer[]): Frame[] {
   const decoder = new FrameDecoder(options);

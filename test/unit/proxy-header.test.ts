@@ -27,6 +27,7 @@ import {
   type ProxyHeaderFields,
   type ProxyHeaderOptions,
 } from '../../src/protocol/proxy-header.js';
+import { byteByByte, splitAt } from '../support/frames.js';
 
 const RUNS = 300;
 
@@ -265,19 +266,7 @@ const INVALID: readonly InvalidFixture[] = [
 
 // ---- feeding -----------------------------------------------------------------------------------
 
-/** Each piece its own copy, so the parser cannot lean on pieces sharing memory. */
-function splitAt(bytes: Buffer, points: readonly number[]): Buffer[] {
-  const cuts = [...new Set(points.map((p) => p % (bytes.length + 1)))].sort((a, b) => a - b);
-  const pieces: Buffer[] = [];
-  let start = 0;
-  for (const cut of [...cuts, bytes.length]) {
-    if (cut > start) pieces.push(Buffer.from(bytes.subarray(start, cut)));
-    start = cut;
-  }
-  return pieces;
-}
 
-const byteByByte = (bytes: Buffer): Buffer[] => Array.from(bytes, (byte) => Buffer.of(byte));
 
 /** What a stream came to: the header (its rest joined with the pieces after it), or the error, or nothing yet. */
 interface Outcome {
