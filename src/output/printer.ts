@@ -58,10 +58,7 @@ export class Printer {
 
   /** An event sink printing each event as `format` shows it in `mode` (nothing when it shows none). */
   sink<Event>(format: (mode: Mode, event: Event) => string | undefined, mode: Mode): (event: Event) => void {
-    return (event) => {
-      const text = format(mode, event);
-      if (text !== undefined) this.line(text);
-    };
+    return printing(this, format, mode);
   }
 
   /** Queues a line, or drops it (counted) when the reader is more than 16 MiB behind. */
@@ -154,11 +151,9 @@ export class FlowPrinter {
     this.#waiting.add(resume);
   }
 
+  /** An event sink printing each event as `format` shows it in `mode` (nothing when it shows none). */
   sink<Event>(format: (mode: Mode, event: Event) => string | undefined, mode: Mode): (event: Event) => void {
-    return (event) => {
-      const text = format(mode, event);
-      if (text !== undefined) this.line(text);
-    };
+    return printing(this, format, mode);
   }
 
   line(text: string): void {
@@ -210,4 +205,12 @@ export class FlowPrinter {
     this.#release();
     this.#onBroken(error);
   }
+}
+
+/** What both printers' `sink` give: each event formatted for `mode`, printed when it shows. */
+function printing<Event>(printer: { line(text: string): void }, format: (mode: Mode, event: Event) => string | undefined, mode: Mode): (event: Event) => void {
+  return (event) => {
+    const text = format(mode, event);
+    if (text !== undefined) printer.line(text);
+  };
 }
