@@ -19,6 +19,20 @@ await build({
   logLevel: 'warning',
 });
 
+// The helper thread that makes symbols for flooding connections (src/server/symbol-lanes.ts
+// starts it from the file beside its own): a build of its own, so that sharing code with the
+// server never moves the server's code into a chunk in another folder.
+await build({
+  entryPoints: { 'symbol-thread': 'src/server/symbol-thread.ts' },
+  outdir: 'dist/bin',
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  sourcemap: true,
+  logLevel: 'warning',
+});
+
 // The dashboard page of `--metrics`, served from dist/dashboard/ (part of the package): its
 // code with uPlot in one script, its styles with uPlot's in one sheet. Nothing is fetched at run
 // time, and nothing is left for a user to build.

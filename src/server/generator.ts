@@ -1,8 +1,10 @@
-import { createCipheriv, type Cipher } from 'node:crypto';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import type { JumpableRandomGenerator } from 'pure-rand/types/JumpableRandomGenerator';
 import type { Range } from './config.js';
+import { Keystream } from './keystream.js';
+import { KERNEL_SYMBOLS, pairTable, SymbolKernel } from './symbol-kernel.js';
+import { takeLane, type Lane } from './symbol-lanes.js';
 
 /** One wait of a connection's schedule. */
 export interface Wait {
@@ -55,7 +57,8 @@ export class SymbolGenerator {
     this.#rng = rng;
     this.#chars = chars;
     // The connection's keystream: its nonce is the first draws of the connection's jumped stream.
-    this.#symbols = new SymbolStream(alphabet, keystream, rng.next(), rng.next());
+    // A schedule with no wait floods: its symbols are worth a second thread.
+    this.#symbols = new SymbolStream(alphabet, keystream, rng.next(), rng.next(), interval.max === 0);
     this.#interval = interval;
     this.#wholeSeconds = Number.isInteger(interval.min) && Number.isInteger(interval.max);
   }
@@ -77,6 +80,11 @@ export class SymbolGenerator {
     this.#symbols.fill(out, start, end);
   }
 
+  /** The connection ended: gives back what its stream holds (see SymbolStream.release). */
+  release(): void {
+    this.#symbols.release();
+  }
+
   /** The next wait: whole seconds when both bounds are whole (the original's 1..5), else milliseconds. */
   nextWait(): Wait {
     if (this.#wholeSeconds) {
@@ -89,54 +97,19 @@ export class SymbolGenerator {
 }
 
 /**
- * AES-128-CTR under one key per source, a keystream per connection told apart by its random
- * 64-bit nonce: block b of a connection's keystream is AES(key, nonce || b), CTR's 128-bit
- * big-endian counter. Long windows come from a CTR cipher made for the window; short ones,
- * which a connection drawing a chunk now and then needs at nearly every chunk, from one ECB
- * cipher kept for the source and fed the counter blocks: making a cipher costs about 2 us, the
- * ECB call well under one.
- */
-class Keystream {
-  readonly #key: Buffer;
-  #ecb: Cipher | undefined;
-
-  constructor(key: Buffer) {
-    this.#key = key;
-  }
-
-  /** `length` bytes (a multiple of 16) of the keystream of `nonce`, from its block `block` on. */
-  window(nonceHigh: number, nonceLow: number, block: number, length: number): Buffer {
-    if (length <= SHORT_WINDOW) {
-      this.#ecb ??= createCipheriv('aes-128-ecb', this.#key, null).setAutoPadding(false);
-      for (let at = 0; at < length; at += 16, block++) counterBlock(COUNTERS, at, nonceHigh, nonceLow, block);
-      return this.#ecb.update(COUNTERS.subarray(0, length));
-    }
-    counterBlock(IV, 0, nonceHigh, nonceLow, block);
-    zeros ??= Buffer.alloc(MAX_WINDOW);
-    return createCipheriv('aes-128-ctr', this.#key, IV).update(zeros.subarray(0, length));
-  }
-}
-
-function counterBlock(out: Buffer, at: number, nonceHigh: number, nonceLow: number, block: number): void {
-  out.writeInt32BE(nonceHigh, at);
-  out.writeInt32BE(nonceLow, at + 4);
-  out.writeUInt32BE(Math.floor(block / 0x1_0000_0000), at + 8);
-  out.writeUInt32BE(block >>> 0, at + 12);
-}
-
-/**
  * Uniform symbols, fast: the connection's AES-128-CTR keystream (node:crypto, in hardware on
- * most machines), read as 16-bit draws. A draw below the largest multiple of n² (n the
- * alphabet's size) is two symbols, looked up in a table; a draw at or above it is thrown away,
- * so every symbol stays equally likely and independent of the others. The cipher makes the
- * random bits natively, several times faster than a generator in JavaScript, and the loop here
- * only looks up pairs (BENCHMARKS.md, flood, has what each part costs).
+ * most machines), read as 16-bit draws, each two symbols or none (symbol-kernel.ts has the
+ * mapping). The cipher makes the random bits natively; short fills look the pairs up in a table,
+ * long ones map the keystream in a WebAssembly kernel, and the streams that flood get their
+ * symbols made in segments, on a second thread as far as it keeps up (symbol-lanes.ts).
+ * BENCHMARKS.md, flood, has what each part costs.
  *
  * A symbol depends only on its place in the connection's keystream, never on how the fills
- * were cut or what other connections drew in between: one fill of N symbols gives the same
- * bytes as any split of it into several.
+ * were cut, which path or thread made it, or what other connections drew in between: one fill
+ * of N symbols gives the same bytes as any split of it into several.
  */
 class SymbolStream {
+  readonly #alphabet: Buffer;
   /** 16-bit draw -> two symbols (low byte first); 0 for a draw to throw away. */
   readonly #pairs: Uint16Array;
   /** Draws kept of every 65536, to size a window for a fill. */
@@ -144,14 +117,21 @@ class SymbolStream {
   readonly #keystream: Keystream;
   readonly #nonceHigh: number;
   readonly #nonceLow: number;
+  /** Whether long fills should take a lane: the stream floods, with no wait between chunks. */
+  readonly #floods: boolean;
   /** Keystream bytes drawn so far: always even, since a draw is two bytes. */
   #used = 0;
   /** The second symbol of a draw whose first ended the last fill; 0 for none. */
   #carry = 0;
   /** Keystream bytes our next window holds: doubles for as long as we keep the window. */
   #windowBytes = MIN_WINDOW;
+  /** Once the stream floods: its segments, and the one it is using. */
+  #lane: Lane | undefined;
+  #segment: Uint8Array = EMPTY;
+  #segmentAt = 0;
 
-  constructor(alphabet: Buffer, keystream: Keystream, nonceHigh: number, nonceLow: number) {
+  constructor(alphabet: Buffer, keystream: Keystream, nonceHigh: number, nonceLow: number, floods: boolean) {
+    this.#alphabet = alphabet;
     this.#pairs = pairTable(alphabet);
     const pairs = alphabet.length * alphabet.length;
     this.#kept = Math.floor(65536 / pairs) * pairs;
@@ -159,6 +139,7 @@ class SymbolStream {
     // Signed 32-bit words fit V8's small integers: no number boxed on the heap per connection.
     this.#nonceHigh = nonceHigh | 0;
     this.#nonceLow = nonceLow | 0;
+    this.#floods = floods;
   }
 
   fill(out: Buffer, start: number, end: number): void {
@@ -167,9 +148,36 @@ class SymbolStream {
       out[i++] = this.#carry;
       this.#carry = 0;
     }
+    if (this.#lane === undefined && this.#floods && end - i >= LANE_FILL) {
+      this.#lane = takeLane((kernel ??= new SymbolKernel()), this.#keystream, this.#nonceHigh, this.#nonceLow, this.#alphabet, this.#used);
+    }
+    if (this.#lane !== undefined) {
+      this.#fillFromLane(this.#lane, out, i, end);
+      return;
+    }
     while (i < end) {
       if (shared.owner !== this || this.#used >= shared.end) this.#refill(end - i);
-      i = shared.words !== undefined && end - i >= LONG_FILL ? this.#fillLong(out, i, end, shared.words) : this.#fillShort(out, i, end);
+      i = end - i >= LONG_FILL && this.#alphabet.length <= KERNEL_SYMBOLS ? this.#fillLong(out, i, end) : this.#fillShort(out, i, end);
+    }
+  }
+
+  /** Gives back what the stream holds beyond its own fields (a lane). */
+  release(): void {
+    this.#lane?.release();
+  }
+
+  /** From the stream's segments, in order: once a stream has a lane, every fill comes from it. */
+  #fillFromLane(lane: Lane, out: Buffer, start: number, end: number): void {
+    let i = start;
+    while (i < end) {
+      if (this.#segmentAt === this.#segment.length) {
+        this.#segment = lane.next();
+        this.#segmentAt = 0;
+      }
+      const take = Math.min(end - i, this.#segment.length - this.#segmentAt);
+      out.set(this.#segment.subarray(this.#segmentAt, this.#segmentAt + take), i);
+      this.#segmentAt += take;
+      i += take;
     }
   }
 
@@ -204,42 +212,13 @@ class SymbolStream {
     return i;
   }
 
-  /**
-   * Two draws a word, their pairs written 16 bits at a time: the same draws as #fillShort, in a
-   * loop V8 compiles far tighter. A draw is thrown away rarely (1 in 350 for the default
-   * alphabet), so the inner loop runs until one comes and only then closes the gap. Stops a
-   * symbol short of an odd `end`, for #fillShort to finish.
-   */
-  #fillLong(out: Buffer, start: number, end: number, words: Uint32Array): number {
-    if (((this.#used - shared.start) & 2) !== 0) {
-      // A draw on its own, to reach a word boundary.
-      return this.#fillShort(out, start, start + 2);
-    }
-    const pairs = this.#pairs;
-    // Pairs straight into `out` where they fall on 16-bit boundaries, else via the scratch.
-    const direct = ((out.byteOffset + start) & 1) === 0;
-    const pairsOut = direct ? new Uint16Array(out.buffer, out.byteOffset + start, (end - start) >> 1) : (scratch ??= new Uint16Array(MAX_WINDOW / 2));
-    const want = Math.min((end - start) >> 1, pairsOut.length) - 1;
-    let w = ((this.#used - shared.start) | 0) >>> 2;
-    let k = 0;
-    while (k < want && w < words.length) {
-      const run = Math.min(words.length - w, (want - k) >> 1);
-      const kept = keptRun(pairs, words, w, pairsOut, k, run);
-      k += 2 * kept;
-      w += kept;
-      if (kept < run) {
-        const word = words[w++] as number;
-        const first = pairs[word & 0xffff] as number;
-        const second = pairs[word >>> 16] as number;
-        pairsOut[k] = first;
-        k += first === 0 ? 0 : 1;
-        pairsOut[k] = second;
-        k += second === 0 ? 0 : 1;
-      } else if (run === 0) break;
-    }
-    if (!direct) out.set(new Uint8Array(pairsOut.buffer, 0, k * 2), start);
-    this.#used = shared.start + w * 4;
-    return start + k * 2;
+  /** The kernel's pairs, up to `end` or the window's end; returns where it stopped, a symbol short of an odd `end` for #fillShort to finish. */
+  #fillLong(out: Buffer, start: number, end: number): number {
+    const k = (kernel ??= new SymbolKernel());
+    const at = (this.#used - shared.start) | 0;
+    const pairs = k.map(shared.bytes, at, this.#alphabet, out, start, (end - start) >> 1);
+    this.#used = shared.start + at + k.used * 2;
+    return start + pairs * 2;
   }
 
   /**
@@ -254,10 +233,8 @@ class SymbolStream {
     const block = Math.floor(this.#used / 16);
     const skip = this.#used - block * 16;
     const length = Math.min(MAX_WINDOW, Math.ceil((skip + Math.max(this.#windowBytes, wanted)) / 16) * 16);
-    const bytes = this.#keystream.window(this.#nonceHigh, this.#nonceLow, block, length);
     shared.owner = this;
-    shared.bytes = bytes;
-    shared.words = LITTLE_ENDIAN && bytes.byteOffset % 4 === 0 ? new Uint32Array(bytes.buffer, bytes.byteOffset, length / 4) : undefined;
+    shared.bytes = this.#keystream.window(this.#nonceHigh, this.#nonceLow, block, length);
     shared.start = block * 16;
     shared.end = shared.start + length;
   }
@@ -267,65 +244,22 @@ class SymbolStream {
 const MIN_WINDOW = 64;
 /** The largest window: a 64 KiB chunk and its thrown-away draws in one cipher call. */
 const MAX_WINDOW = 80 * 1024;
-/** Fills at least this long go word by word. */
+/** Fills at least this long go through the kernel. */
 const LONG_FILL = 64;
-/** Words in the machine's order are two draws in keystream order on little-endian machines only. */
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-/** Windows up to this long come from the source's ECB cipher, longer ones from a CTR cipher of their own. */
-const SHORT_WINDOW = 1024;
-const IV = Buffer.alloc(16);
-const COUNTERS = Buffer.alloc(SHORT_WINDOW);
-let zeros: Buffer | undefined;
-/** Where long fills put their pairs when they fall between 16-bit boundaries of `out`; shared, like the window. */
-let scratch: Uint16Array | undefined;
+/** A flooding stream takes a lane with its first fill at least this long. */
+const LANE_FILL = 1024;
+const EMPTY = new Uint8Array(0);
+/** This thread's kernel, compiled with the first long fill. */
+let kernel: SymbolKernel | undefined;
 
 /**
  * One keystream window for every connection, lent to whichever last needed more: the server is
  * single-threaded, and a window each would cost every idle client memory. A connection that
  * loses the window loses nothing: CTR starts anywhere, so its next one starts where it left off.
  */
-const shared: { owner: SymbolStream | undefined; bytes: Buffer; words: Uint32Array | undefined; start: number; end: number } = {
+const shared: { owner: SymbolStream | undefined; bytes: Buffer; start: number; end: number } = {
   owner: undefined,
   bytes: Buffer.alloc(0),
-  words: undefined,
   start: 0,
   end: 0,
 };
-
-/**
- * The pairs of up to `run` words while every draw is kept; returns the words done. A function
- * of its own: V8 compiles this loop tighter than the same loop inside a method.
- */
-function keptRun(pairs: Uint16Array, words: Uint32Array, from: number, out: Uint16Array, at: number, run: number): number {
-  const stop = from + run;
-  let w = from;
-  let o = at;
-  for (; w < stop; w++) {
-    const word = words[w] as number;
-    const first = pairs[word & 0xffff] as number;
-    const second = pairs[word >>> 16] as number;
-    if (first === 0 || second === 0) break;
-    out[o] = first;
-    out[o + 1] = second;
-    o += 2;
-  }
-  return w - from;
-}
-
-const pairTables = new WeakMap<Buffer, Uint16Array>();
-
-/** Every pair of symbols by 16-bit draw, the draws past the last whole n² left 0; built once per alphabet. */
-function pairTable(alphabet: Buffer): Uint16Array {
-  let table = pairTables.get(alphabet);
-  if (table === undefined) {
-    const size = alphabet.length;
-    const kept = Math.floor(65536 / (size * size)) * size * size;
-    table = new Uint16Array(65536);
-    for (let draw = 0; draw < kept; draw++) {
-      const pair = draw % (size * size);
-      table[draw] = (alphabet[pair % size] as number) | ((alphabet[Math.floor(pair / size)] as number) << 8);
-    }
-    pairTables.set(alphabet, table);
-  }
-  return table;
-}

@@ -264,6 +264,7 @@ export class Session implements SessionCore, TransportHandler, TurnTaker, Monito
 
   #stopAll(): void {
     this.#schedule.stop();
+    this.generator.release();
     this.#requests.stopFrameTimer();
     this.#flow.stop();
   }

@@ -95,8 +95,8 @@ const ALPHABETS: Record<string, string> = {
 };
 
 /** Symbols of `alphabet` from the first stream of a seeded source, drawn in fills of `lengths()`. */
-function symbolsOf(alphabet: string, total: number, lengths: () => number, seed = 2024): Buffer {
-  const generator = nthStream(seed, 1, CHARS, WHOLE, alphabet);
+function symbolsOf(alphabet: string, total: number, lengths: () => number, seed = 2024, interval = WHOLE): Buffer {
+  const generator = nthStream(seed, 1, CHARS, interval, alphabet);
   const out = Buffer.alloc(total);
   for (let at = 0; at < total; ) {
     const end = Math.min(total, at + lengths());
@@ -149,6 +149,12 @@ void describe('SymbolGenerator symbols', () => {
         assert.ok(statistic < limit, `chi-squared ${statistic.toFixed(1)} over ${alphabet.length - 1} degrees of freedom, limit ${limit.toFixed(1)}`);
       });
     }
+    // A stream with no wait floods: its symbols come in segments, from the helper thread or this one (symbol-lanes.ts).
+    void it(`draws every symbol equally often: ${size} symbols, a flooding stream's segments`, () => {
+      const statistic = chiSquared(symbolsOf(alphabet, total, () => 65_536, 2024, { min: 0, max: 0 }), alphabet);
+      const limit = criticalValue(alphabet.length - 1);
+      assert.ok(statistic < limit, `chi-squared ${statistic.toFixed(1)} over ${alphabet.length - 1} degrees of freedom, limit ${limit.toFixed(1)}`);
+    });
   }
 
   void it('gives the same symbols however the fills are cut', () => {

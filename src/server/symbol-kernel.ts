@@ -1,0 +1,102 @@
+import { SYMBOLS_WASM } from './symbols-wasm.js';
+
+/**
+ * The mapping from keystream to symbols, in its two forms: a table for draws one at a time and
+ * a WebAssembly SIMD kernel (symbols.wat) for long runs of them. Both must give the same symbols
+ * for the same draws; test/unit/generator.test.ts holds them to it.
+ *
+ * A draw is 16 bits of keystream, little-endian, and gives two symbols or none. For an alphabet
+ * of n, a draw x gives the pair floor(x * n² / 65536), split into its two digits in base n, and
+ * is thrown away when x * n² mod 65536 is below 65536 mod n² (Lemire's multiply-shift with
+ * rejection): every pair is then kept for exactly floor(65536 / n²) draws, so every symbol stays
+ * equally likely and independent of the others. The digits come one after the other, each the
+ * high half of a 16-bit number times n, the low half going on to the next: no division.
+ */
+
+/** The largest alphabet the kernel takes: six tables of 16 (the server takes at most 93 symbols). */
+export const KERNEL_SYMBOLS = 96;
+/** The most keystream one call maps: a segment (see symbol-lanes.ts) and the bytes before its first block. */
+export const KERNEL_WINDOW = 128 * 1024 + 1024;
+const KERNEL_IN = 1024;
+const KERNEL_OUT = KERNEL_IN + KERNEL_WINDOW;
+
+/** 65536 mod n²: a draw whose x * n² mod 65536 falls below it is thrown away. */
+export function rejectionThreshold(size: number): number {
+  return 65536 % (size * size);
+}
+
+const pairTables = new WeakMap<Buffer, Uint16Array>();
+
+/** The pair of symbols of every 16-bit draw (first symbol in the low byte), 0 for those thrown away; built once per alphabet. */
+export function pairTable(alphabet: Buffer): Uint16Array {
+  let table = pairTables.get(alphabet);
+  if (table === undefined) {
+    const size = alphabet.length;
+    const threshold = rejectionThreshold(size);
+    table = new Uint16Array(65536);
+    for (let draw = 0; draw < 65536; draw++) {
+      const high = draw * size;
+      const low = (high & 0xffff) * size;
+      if ((low & 0xffff) >= threshold) table[draw] = (alphabet[high >>> 16] as number) | ((alphabet[low >>> 16] as number) << 8);
+    }
+    pairTables.set(alphabet, table);
+  }
+  return table;
+}
+
+interface KernelExports {
+  pairs(input: number, draws: number, output: number, room: number, size: number, threshold: number): number;
+  readonly used: { readonly value: number };
+  readonly memory: { readonly buffer: ArrayBuffer };
+}
+
+/** What this file uses of the WebAssembly API, which Node's type definitions leave out. */
+declare const WebAssembly: { Module: new (bytes: Uint8Array) => object; Instance: new (module: object) => { exports: unknown } };
+
+/**
+ * The kernel and its memory: the alphabet at 0, the keystream at KERNEL_IN, the symbols at
+ * KERNEL_OUT. One per thread, compiled on first use (a few hundred bytes, well under a
+ * millisecond). Copying a window in and the symbols out costs about a microsecond each for a
+ * 64 KiB chunk, against the tens the mapping takes in JavaScript.
+ */
+export class SymbolKernel {
+  readonly #exports: KernelExports;
+  readonly #memory: Uint8Array;
+  #alphabet: Buffer | undefined;
+  /** The keystream now in the kernel's memory, so that fills sharing a window copy it in once. */
+  #window: Uint8Array | undefined;
+  /** Draws read by the last `map`. */
+  #used = 0;
+
+  constructor() {
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(SYMBOLS_WASM, 'base64')));
+    this.#exports = instance.exports as KernelExports;
+    this.#memory = new Uint8Array(this.#exports.memory.buffer);
+  }
+
+  /** Draws read by the last `map`. */
+  get used(): number {
+    return this.#used;
+  }
+
+  /**
+   * Maps the draws of `window` from byte `from` on, up to `room` pairs of symbols, into `out`
+   * at `at`; returns the pairs written (`used` tells the draws read).
+   */
+  map(window: Uint8Array, from: number, alphabet: Buffer, out: Uint8Array, at: number, room: number): number {
+    if (this.#window !== window) {
+      this.#memory.set(window, KERNEL_IN);
+      this.#window = window;
+    }
+    if (this.#alphabet !== alphabet) {
+      this.#memory.fill(0, 0, KERNEL_SYMBOLS).set(alphabet, 0);
+      this.#alphabet = alphabet;
+    }
+    const size = alphabet.length;
+    const draws = (window.length - from) >> 1;
+    const pairs = this.#exports.pairs(KERNEL_IN + from, draws, KERNEL_OUT, Math.min(room, draws), size, rejectionThreshold(size));
+    this.#used = this.#exports.used.value;
+    out.set(this.#memory.subarray(KERNEL_OUT, KERNEL_OUT + pairs * 2), at);
+    return pairs;
+  }
+}

@@ -1,0 +1,357 @@
+import { Worker } from 'node:worker_threads';
+import type { Keystream } from './keystream.js';
+import { KERNEL_SYMBOLS, type SymbolKernel } from './symbol-kernel.js';
+
+/**
+ * Symbols made on a second thread for the connections that flood (no wait between chunks), so
+ * that the machine's other core makes symbols while this one writes them. A flooding stream
+ * takes a lane: a ring of slots in memory shared with the helper thread (symbol-thread.ts), each
+ * holding one segment of the stream, the symbols of SEGMENT_BYTES of its keystream. The stream
+ * uses its segments in order; the helper makes the ones queued, oldest first; and a stream
+ * whose next segment the helper has not begun makes it itself, so that neither thread waits for
+ * the other while both have work. A segment's symbols depend only on its place in the
+ * keystream, so the same symbols come out whichever thread made them.
+ */
+
+/** Keystream bytes a segment maps: two 64 KiB chunks and their thrown-away draws, about. */
+export const SEGMENT_BYTES = 128 * 1024;
+/** Flooding streams served at once; the others make their symbols on this thread, as before. */
+const LANES = 4;
+/** Segments a lane holds: the one being used, the next, and one the helper can make meanwhile. */
+const SLOTS = 3;
+/** How long to wait for the helper's segment before taking it for dead. */
+const HELPER_TIMEOUT_MS = 1000;
+
+/** A slot's states. */
+export const SlotState = { free: 0, queued: 1, working: 2, done: 3, mine: 4 } as const;
+
+// The shared memory as 32-bit words: a header, the lanes, the slots, then the slots' symbols.
+const SEQUENCE = 0;
+const TICKETS = 1;
+/** Segments the helper has made, for the tests and the curious. */
+const HELPER_MADE = 2;
+const LANE_BASE = 4;
+/** A lane: its nonce, its alphabet's size, the source's key (4 words), the alphabet (24 words). */
+const LANE_WORDS = 32;
+const LANE_NONCE_HIGH = 0;
+const LANE_NONCE_LOW = 1;
+const LANE_SIZE = 2;
+const LANE_KEY = 4;
+const LANE_ALPHABET = 8;
+const SLOT_BASE = LANE_BASE + LANES * LANE_WORDS;
+/** A slot: its state, its ticket (queue order), where its segment starts (two words) and its symbols. */
+const SLOT_WORDS = 8;
+const SLOT_STATE = 0;
+const SLOT_TICKET = 1;
+const SLOT_START_HIGH = 2;
+const SLOT_START_LOW = 3;
+const SLOT_COUNT = 4;
+const DATA_BASE = (SLOT_BASE + LANES * SLOTS * SLOT_WORDS) * 4;
+const SHARED_BYTES = DATA_BASE + LANES * SLOTS * SEGMENT_BYTES;
+
+/** The symbols of the segment of a keystream starting at byte `start` (even), into `out`; returns how many. */
+export function makeSegment(kernel: SymbolKernel, keystream: Keystream, nonceHigh: number, nonceLow: number, start: number, alphabet: Buffer, out: Uint8Array): number {
+  const block = Math.floor(start / 16);
+  const skip = start - block * 16;
+  const window = keystream.window(nonceHigh, nonceLow, block, Math.ceil((skip + SEGMENT_BYTES) / 16) * 16);
+  return 2 * kernel.map(window.subarray(0, skip + SEGMENT_BYTES), skip, alphabet, out, 0, SEGMENT_BYTES / 2);
+}
+
+/** The shared memory's layout, the same on both threads. */
+export class LaneTable {
+  readonly words: Int32Array;
+  readonly #bytes: Uint8Array;
+
+  constructor(readonly shared: SharedArrayBuffer) {
+    this.words = new Int32Array(shared, 0, DATA_BASE / 4);
+    this.#bytes = new Uint8Array(shared);
+  }
+
+  static create(): LaneTable {
+    return new LaneTable(new SharedArrayBuffer(SHARED_BYTES));
+  }
+
+  static slotCount(): number {
+    return LANES * SLOTS;
+  }
+
+  state(slot: number): number {
+    return Atomics.load(this.words, stateIndex(slot));
+  }
+
+  /** Moves a slot from `from` to `to` if it is still in `from`; whether it was. */
+  move(slot: number, from: number, to: number): boolean {
+    return Atomics.compareExchange(this.words, stateIndex(slot), from, to) === from;
+  }
+
+  /** Marks a slot's segment made, and wakes the other thread if it waits for it. */
+  finish(slot: number, count: number, byHelper: boolean): void {
+    this.words[SLOT_BASE + slot * SLOT_WORDS + SLOT_COUNT] = count;
+    if (byHelper) Atomics.add(this.words, HELPER_MADE, 1);
+    Atomics.store(this.words, stateIndex(slot), SlotState.done);
+    Atomics.notify(this.words, stateIndex(slot));
+  }
+
+  /** Waits while a slot is in `state`; false if it still is after `ms`. */
+  waitWhile(slot: number, state: number, ms: number): boolean {
+    return Atomics.wait(this.words, stateIndex(slot), state, ms) !== 'timed-out' || this.state(slot) !== state;
+  }
+
+  start(slot: number): number {
+    const at = SLOT_BASE + slot * SLOT_WORDS;
+    return (this.words[at + SLOT_START_HIGH] as number) * 0x1_0000_0000 + ((this.words[at + SLOT_START_LOW] as number) >>> 0);
+  }
+
+  symbols(slot: number): Uint8Array {
+    const count = this.words[SLOT_BASE + slot * SLOT_WORDS + SLOT_COUNT] as number;
+    return this.#bytes.subarray(DATA_BASE + slot * SEGMENT_BYTES, DATA_BASE + slot * SEGMENT_BYTES + count);
+  }
+
+  /** The whole of a slot's room, for making its segment. */
+  room(slot: number): Uint8Array {
+    return this.#bytes.subarray(DATA_BASE + slot * SEGMENT_BYTES, DATA_BASE + (slot + 1) * SEGMENT_BYTES);
+  }
+
+  /** Queues a slot's segment for the helper, behind every segment queued before it. */
+  queue(slot: number, start: number): void {
+    const at = SLOT_BASE + slot * SLOT_WORDS;
+    this.words[at + SLOT_START_HIGH] = Math.floor(start / 0x1_0000_0000);
+    this.words[at + SLOT_START_LOW] = start >>> 0;
+    this.words[at + SLOT_TICKET] = Atomics.add(this.words, TICKETS, 1);
+    Atomics.store(this.words, stateIndex(slot), SlotState.queued);
+    Atomics.add(this.words, SEQUENCE, 1);
+    Atomics.notify(this.words, SEQUENCE, 1);
+  }
+
+  /** The queued slot with the oldest ticket, or -1. */
+  oldestQueued(): number {
+    let oldest = -1;
+    let ticket = 0;
+    for (let slot = 0; slot < LANES * SLOTS; slot++) {
+      if (this.state(slot) !== SlotState.queued) continue;
+      const mine = this.words[SLOT_BASE + slot * SLOT_WORDS + SLOT_TICKET] as number;
+      if (oldest === -1 || mine - ticket < 0) {
+        oldest = slot;
+        ticket = mine;
+      }
+    }
+    return oldest;
+  }
+
+  /** The helper's wait for anything new to be queued. */
+  waitForWork(seen: number): void {
+    Atomics.wait(this.words, SEQUENCE, seen);
+  }
+
+  sequence(): number {
+    return Atomics.load(this.words, SEQUENCE);
+  }
+
+  helperMade(): number {
+    return Atomics.load(this.words, HELPER_MADE);
+  }
+
+  setLane(lane: number, keystream: Keystream, nonceHigh: number, nonceLow: number, alphabet: Buffer): void {
+    const at = LANE_BASE + lane * LANE_WORDS;
+    this.words[at + LANE_NONCE_HIGH] = nonceHigh;
+    this.words[at + LANE_NONCE_LOW] = nonceLow;
+    this.words[at + LANE_SIZE] = alphabet.length;
+    for (let word = 0; word < 4; word++) this.words[at + LANE_KEY + word] = keystream.key.readInt32LE(word * 4);
+    const symbols = new Uint8Array(this.words.buffer, (at + LANE_ALPHABET) * 4, KERNEL_SYMBOLS);
+    symbols.fill(0).set(alphabet);
+  }
+
+  /** A lane's stream as the helper needs it: key, nonce and alphabet. */
+  lane(lane: number): { key: Buffer; nonceHigh: number; nonceLow: number; alphabet: Buffer } {
+    const at = LANE_BASE + lane * LANE_WORDS;
+    const key = Buffer.alloc(16);
+    for (let word = 0; word < 4; word++) key.writeInt32LE(this.words[at + LANE_KEY + word] as number, word * 4);
+    const size = this.words[at + LANE_SIZE] as number;
+    const alphabet = Buffer.from(new Uint8Array(this.words.buffer, (at + LANE_ALPHABET) * 4, size));
+    return { key, nonceHigh: this.words[at + LANE_NONCE_HIGH] as number, nonceLow: this.words[at + LANE_NONCE_LOW] as number, alphabet };
+  }
+}
+
+function stateIndex(slot: number): number {
+  return SLOT_BASE + slot * SLOT_WORDS + SLOT_STATE;
+}
+
+/** The lane a slot belongs to. */
+export function laneOf(slot: number): number {
+  return Math.floor(slot / SLOTS);
+}
+
+/**
+ * This thread's side: the helper, started with the first flooding stream, and the lanes it
+ * hands out. Without a helper (it could not start, or stopped answering) there are no lanes, and
+ * every stream makes its own symbols.
+ */
+class Lanes {
+  #table: LaneTable | undefined;
+  #helper: Worker | undefined;
+  #broken = false;
+  /** Segments made on this thread, in lanes or after the helper failed. */
+  madeHere = 0;
+  readonly #taken = new Array<boolean>(LANES).fill(false);
+
+  /** A lane for a stream whose next symbols start at keystream byte `start`, or undefined if none is free. */
+  take(kernel: SymbolKernel, keystream: Keystream, nonceHigh: number, nonceLow: number, alphabet: Buffer, start: number): Lane | undefined {
+    if (this.#broken || alphabet.length > KERNEL_SYMBOLS) return undefined;
+    const table = (this.#table ??= this.#start());
+    if (table === undefined) return undefined;
+    for (let lane = 0; lane < LANES; lane++) {
+      if (this.#taken[lane] || !this.#idle(table, lane)) continue;
+      this.#taken[lane] = true;
+      table.setLane(lane, keystream, nonceHigh, nonceLow, alphabet);
+      return new Lane(this, table, lane, kernel, keystream, nonceHigh, nonceLow, alphabet, start);
+    }
+    return undefined;
+  }
+
+  /** Gives a lane back; its queued segments are dropped. */
+  give(table: LaneTable, lane: number): void {
+    for (let slot = lane * SLOTS; slot < (lane + 1) * SLOTS; slot++) table.move(slot, SlotState.queued, SlotState.free);
+    this.#taken[lane] = false;
+  }
+
+  /** The helper did not answer in time, or stopped: no lanes from now on. */
+  break(): void {
+    this.#broken = true;
+  }
+
+  /** Stops the helper; the streams with lanes go on making their own segments. */
+  async stop(): Promise<void> {
+    this.#broken = true;
+    await this.#helper?.terminate();
+  }
+
+  counts(): { readonly helper: number; readonly here: number } {
+    return { helper: this.#table?.helperMade() ?? 0, here: this.madeHere };
+  }
+
+  get broken(): boolean {
+    return this.#broken;
+  }
+
+  /** No segment of the lane still being made by the helper (a lane given back may have one). */
+  #idle(table: LaneTable, lane: number): boolean {
+    for (let slot = lane * SLOTS; slot < (lane + 1) * SLOTS; slot++) if (table.state(slot) === SlotState.working) return false;
+    return true;
+  }
+
+  #start(): LaneTable | undefined {
+    try {
+      const table = LaneTable.create();
+      const helper = new Worker(new URL('./symbol-thread.js', import.meta.url), { workerData: table.shared });
+      // The helper never keeps the process alive; it waits on shared memory, not on the loop.
+      helper.unref();
+      helper.on('error', () => this.break());
+      helper.on('exit', () => this.break());
+      this.#helper = helper;
+      return table;
+    } catch {
+      this.#broken = true;
+      return undefined;
+    }
+  }
+}
+
+const lanes = new Lanes();
+
+/** Takes a lane for a flooding stream (see Lanes.take). */
+export function takeLane(kernel: SymbolKernel, keystream: Keystream, nonceHigh: number, nonceLow: number, alphabet: Buffer, start: number): Lane | undefined {
+  return lanes.take(kernel, keystream, nonceHigh, nonceLow, alphabet, start);
+}
+
+/** Segments made so far by the helper and on this thread. */
+export function laneCounts(): { readonly helper: number; readonly here: number } {
+  return lanes.counts();
+}
+
+/** Stops the helper for good (the tests of what happens without it). */
+export function stopLaneHelper(): Promise<void> {
+  return lanes.stop();
+}
+
+/** One flooding stream's segments, in order, each from the helper or made here. */
+export class Lane {
+  readonly #lanes: Lanes;
+  readonly #table: LaneTable;
+  readonly #lane: number;
+  readonly #kernel: SymbolKernel;
+  readonly #keystream: Keystream;
+  readonly #nonceHigh: number;
+  readonly #nonceLow: number;
+  readonly #alphabet: Buffer;
+  /** Where the segment to use next starts in the keystream. */
+  #position: number;
+  /** The slot of the segment to use next, of SLOTS in a ring. */
+  #next = 0;
+  /** The slot whose symbols the stream is using, -1 for none. */
+  #using = -1;
+  /** Once the helper failed: segments made here, into memory of our own. */
+  #own: Uint8Array | undefined;
+  #released = false;
+
+  constructor(owner: Lanes, table: LaneTable, lane: number, kernel: SymbolKernel, keystream: Keystream, nonceHigh: number, nonceLow: number, alphabet: Buffer, start: number) {
+    this.#lanes = owner;
+    this.#table = table;
+    this.#lane = lane;
+    this.#kernel = kernel;
+    this.#keystream = keystream;
+    this.#nonceHigh = nonceHigh;
+    this.#nonceLow = nonceLow;
+    this.#alphabet = alphabet;
+    this.#position = start;
+    for (let index = 0; index < SLOTS; index++) table.queue(this.#slot(index), start + index * SEGMENT_BYTES);
+  }
+
+  /** The next segment's symbols: valid until the next call. */
+  next(): Uint8Array {
+    const position = this.#position;
+    this.#position += SEGMENT_BYTES;
+    if (this.#own !== undefined || this.#lanes.broken) return this.#makeOwn(position);
+    const table = this.#table;
+    // The slot used last is free again: it takes the segment after the ones queued.
+    if (this.#using !== -1) table.queue(this.#using, position + (SLOTS - 1) * SEGMENT_BYTES);
+    const slot = this.#slot(this.#next);
+    this.#next = (this.#next + 1) % SLOTS;
+    this.#using = slot;
+    if (table.move(slot, SlotState.queued, SlotState.mine)) this.#make(slot);
+    else if (table.state(slot) === SlotState.working) {
+      // The helper is at it: make the one after it meanwhile, if the helper has not begun that too.
+      const after = this.#slot(this.#next);
+      if (table.move(after, SlotState.queued, SlotState.mine)) this.#make(after);
+      if (!table.waitWhile(slot, SlotState.working, HELPER_TIMEOUT_MS)) {
+        // The slot stays the helper's for good; this stream and every other make their own.
+        this.#lanes.break();
+        return this.#makeOwn(position);
+      }
+    }
+    return table.symbols(slot);
+  }
+
+  /** Gives the lane back (the stream ended). */
+  release(): void {
+    if (this.#released) return;
+    this.#released = true;
+    if (this.#own === undefined) this.#lanes.give(this.#table, this.#lane);
+  }
+
+  #slot(index: number): number {
+    return this.#lane * SLOTS + index;
+  }
+
+  #make(slot: number): void {
+    const count = makeSegment(this.#kernel, this.#keystream, this.#nonceHigh, this.#nonceLow, this.#table.start(slot), this.#alphabet, this.#table.room(slot));
+    this.#table.finish(slot, count, false);
+    this.#lanes.madeHere++;
+  }
+
+  #makeOwn(position: number): Uint8Array {
+    this.#own ??= new Uint8Array(SEGMENT_BYTES);
+    this.#using = -1;
+    this.#lanes.madeHere++;
+    return this.#own.subarray(0, makeSegment(this.#kernel, this.#keystream, this.#nonceHigh, this.#nonceLow, position, this.#alphabet, this.#own));
+  }
+}
