@@ -245,7 +245,11 @@ class Lanes {
       const helper = new Worker(new URL('./symbol-thread.js', import.meta.url), { workerData: table.shared });
       // The helper never keeps the process alive; it waits on shared memory, not on the loop.
       helper.unref();
-      helper.on('error', () => this.break());
+      helper.on('error', (error) => {
+        this.break();
+        // A helper that cannot run costs speed only: say so, since nothing else would.
+        process.emitWarning(`the symbol helper thread failed (${error.message}); flooding clients' symbols are made on the main thread`);
+      });
       helper.on('exit', () => this.break());
       this.#helper = helper;
       return table;
