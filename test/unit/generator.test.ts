@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { DEFAULT_ALPHABET } from '../../src/server/config.js';
 import { StreamSource, type SymbolGenerator, type Wait } from '../../src/server/generator.js';
+import { drawSymbols } from '../support/symbols.js';
 
 const CHARS = { min: 1, max: 5 };
 const WHOLE = { min: 1, max: 5 };
@@ -96,14 +97,7 @@ const ALPHABETS: Record<string, string> = {
 
 /** Symbols of `alphabet` from the first stream of a seeded source, drawn in fills of `lengths()`. */
 function symbolsOf(alphabet: string, total: number, lengths: () => number, seed = 2024, interval = WHOLE): Buffer {
-  const generator = nthStream(seed, 1, CHARS, interval, alphabet);
-  const out = Buffer.alloc(total);
-  for (let at = 0; at < total; ) {
-    const end = Math.min(total, at + lengths());
-    generator.fill(out, at, end);
-    at = end;
-  }
-  return out;
+  return drawSymbols(nthStream(seed, 1, CHARS, interval, alphabet), total, lengths);
 }
 
 /** Pearson's statistic for the symbol counts against equal shares; fails on a symbol not in the alphabet. */

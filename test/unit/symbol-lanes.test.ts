@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { DEFAULT_ALPHABET } from '../../src/server/config.js';
 import { StreamSource, type SymbolGenerator } from '../../src/server/generator.js';
 import { laneCounts, stopLaneHelper } from '../../src/server/symbol-lanes.js';
+import { drawSymbols } from '../support/symbols.js';
 import { waitFor } from '../support/wait.js';
 
 // Flooding streams (no wait between chunks) take a lane: their symbols come in segments made by
@@ -23,17 +24,6 @@ function streams(seed: number, count: number, interval: { min: number; max: numb
   return Array.from({ length: count }, () => source.next(CHARS, interval, alphabet));
 }
 
-/** `total` symbols from `generator` in fills of `lengths()`. */
-function drawn(generator: SymbolGenerator, total: number, lengths: () => number): Buffer {
-  const out = Buffer.alloc(total);
-  for (let at = 0; at < total; ) {
-    const end = Math.min(total, at + lengths());
-    generator.fill(out, at, end);
-    at = end;
-  }
-  return out;
-}
-
 void describe('symbol lanes', () => {
   void it('give a flooding stream the symbols it would draw on this thread, for every kind of alphabet and cut', () => {
     const cut = fc.oneof(fc.integer({ min: 0, max: 6 }), fc.integer({ min: 1000, max: 1100 }), fc.integer({ min: 1, max: 300_000 }));
@@ -41,12 +31,12 @@ void describe('symbol lanes', () => {
     for (const alphabet of [DEFAULT_ALPHABET, LARGEST_ALPHABET, 'xyz', 'ab']) {
       const total = 1_500_000;
       const [reference] = streams(7, 1, WAITS, alphabet) as [SymbolGenerator];
-      const whole = drawn(reference, total, () => 65_536);
+      const whole = drawSymbols(reference, total, () => 65_536);
       fc.assert(
         fc.property(cuts, (lengths) => {
           const [flooding] = streams(7, 1, FLOODS, alphabet) as [SymbolGenerator];
           let next = 0;
-          const symbols = drawn(flooding, total, () => lengths[next++ % lengths.length] as number);
+          const symbols = drawSymbols(flooding, total, () => lengths[next++ % lengths.length] as number);
           flooding.release();
           assert.ok(symbols.equals(whole));
         }),
@@ -64,14 +54,14 @@ void describe('symbol lanes', () => {
     // The lane queued three segments and this fill needed the first: one of the three this
     // thread made (the first, or the second while the helper made the first), the helper the others.
     await waitFor(() => laneCounts().helper >= before + 2, { timeoutMs: 10_000, what: 'the helper to make two segments' });
-    const rest = drawn(flooding, 600_000, () => 65_536);
+    const rest = drawSymbols(flooding, 600_000, () => 65_536);
     flooding.release();
-    assert.ok(Buffer.concat([first, rest]).equals(drawn(reference, 2048 + 600_000, () => 65_536)));
+    assert.ok(Buffer.concat([first, rest]).equals(drawSymbols(reference, 2048 + 600_000, () => 65_536)));
   });
 
   void it('serve more flooding streams than there are lanes, and hand a lane given back to the next stream', () => {
     const flooding = streams(23, 9, FLOODS);
-    const alone = streams(23, 9, WAITS).map((generator) => drawn(generator, 400_000, () => 40_000));
+    const alone = streams(23, 9, WAITS).map((generator) => drawSymbols(generator, 400_000, () => 40_000));
     const together = flooding.map(() => Buffer.alloc(400_000));
     // Interleaved, a fill each in turn; the first three end half-way, giving their lanes back.
     for (let at = 0; at < 400_000; at += 40_000) {
@@ -88,7 +78,7 @@ void describe('symbol lanes', () => {
     const late = streams(23, 12, FLOODS).slice(9);
     const lateAlone = streams(23, 12, WAITS).slice(9);
     late.forEach((generator, index) => {
-      assert.ok(drawn(generator, 300_000, () => 65_536).equals(drawn(lateAlone[index] as SymbolGenerator, 300_000, () => 65_536)), `late stream ${index + 1}`);
+      assert.ok(drawSymbols(generator, 300_000, () => 65_536).equals(drawSymbols(lateAlone[index] as SymbolGenerator, 300_000, () => 65_536)), `late stream ${index + 1}`);
     });
     for (const generator of [...flooding, ...late]) generator.release();
   });
@@ -97,14 +87,14 @@ void describe('symbol lanes', () => {
   void it('go on with the same symbols once the helper has stopped', async () => {
     const [flooding] = streams(31, 1, FLOODS) as [SymbolGenerator];
     const [reference] = streams(31, 1, WAITS) as [SymbolGenerator];
-    const before = drawn(flooding, 500_000, () => 65_536);
+    const before = drawSymbols(flooding, 500_000, () => 65_536);
     await stopLaneHelper();
     const made = laneCounts().here;
-    const after = drawn(flooding, 500_000, () => 65_535);
+    const after = drawSymbols(flooding, 500_000, () => 65_535);
     const [fresh] = streams(37, 1, FLOODS) as [SymbolGenerator];
     const [freshReference] = streams(37, 1, WAITS) as [SymbolGenerator];
-    assert.ok(Buffer.concat([before, after]).equals(drawn(reference, 1_000_000, () => 65_536)));
+    assert.ok(Buffer.concat([before, after]).equals(drawSymbols(reference, 1_000_000, () => 65_536)));
     assert.ok(laneCounts().here > made, 'the segments after the stop made on this thread');
-    assert.ok(drawn(fresh, 300_000, () => 65_536).equals(drawn(freshReference, 300_000, () => 65_536)));
+    assert.ok(drawSymbols(fresh, 300_000, () => 65_536).equals(drawSymbols(freshReference, 300_000, () => 65_536)));
   });
 });
