@@ -19,8 +19,12 @@ export const SEGMENT_BYTES = 128 * 1024;
 const LANES = 4;
 /** Segments a lane holds: the one being used, the next, and one the helper can make meanwhile. */
 const SLOTS = 3;
-/** How long to wait for the helper's segment before taking it for dead. */
-const HELPER_TIMEOUT_MS = 1000;
+/**
+ * The longest this thread waits for a segment the helper is making: a helper that takes longer
+ * has lost its core to others, and the stream makes its own segments from then on rather than
+ * hold up every other client again.
+ */
+const HELPER_WAIT_MS = 2;
 
 /** A slot's states. */
 export const SlotState = { free: 0, queued: 1, working: 2, done: 3, mine: 4 } as const;
@@ -214,7 +218,7 @@ class Lanes {
     this.#taken[lane] = false;
   }
 
-  /** The helper did not answer in time, or stopped: no lanes from now on. */
+  /** The helper stopped: no lanes from now on. */
   break(): void {
     this.#broken = true;
   }
@@ -293,7 +297,7 @@ export class Lane {
   #next = 0;
   /** The slot whose symbols the stream is using, -1 for none. */
   #using = -1;
-  /** Once the helper failed: segments made here, into memory of our own. */
+  /** Once the helper lagged too long or stopped: segments made here, into memory of our own. */
   #own: Uint8Array | undefined;
   #released = false;
 
@@ -326,9 +330,10 @@ export class Lane {
       // The helper is at it: make the one after it meanwhile, if the helper has not begun that too.
       const after = this.#slot(this.#next);
       if (table.move(after, SlotState.queued, SlotState.mine)) this.#make(after);
-      if (!table.waitWhile(slot, SlotState.working, HELPER_TIMEOUT_MS)) {
-        // The slot stays the helper's for good; this stream and every other make their own.
-        this.#lanes.break();
+      if (!table.waitWhile(slot, SlotState.working, HELPER_WAIT_MS)) {
+        // The lane goes back (to be taken again once the helper is done with it).
+        this.#lanes.give(table, this.#lane);
+        this.#released = true;
         return this.#makeOwn(position);
       }
     }
@@ -339,7 +344,7 @@ export class Lane {
   release(): void {
     if (this.#released) return;
     this.#released = true;
-    if (this.#own === undefined) this.#lanes.give(this.#table, this.#lane);
+    this.#lanes.give(this.#table, this.#lane);
   }
 
   #slot(index: number): number {
