@@ -14,7 +14,7 @@ import { connect } from 'node:net';
 import { after, describe, test } from 'node:test';
 import { MessageType } from '../../src/protocol/frame.js';
 import { fetchMetrics } from '../support/metrics.js';
-import { RawClient, symbolsIn } from '../support/net.js';
+import { assertExactAnswers, RawClient, symbolsIn } from '../support/net.js';
 import { killAll, spawnServer, spawnShellInPty, type Proc } from '../support/process.js';
 import { waitFor } from '../support/wait.js';
 
@@ -78,18 +78,6 @@ async function connectClients(port: number, count: number): Promise<RawClient[]>
   return clients;
 }
 
-/** Chunks keep coming, and two statistics answers each equal the symbols received before it. */
-async function assertServed(client: RawClient): Promise<void> {
-  for (let i = 0; i < 2; i++) {
-    // A chunk that comes after the previous answer, so that this one has something to count.
-    client.clearQueue();
-    await client.nextFrame(MessageType.symbols);
-    const answer = await client.statistics();
-    assert.ok(answer.count > 0, `${client.label}: some symbols were delivered`);
-    assert.equal(answer.count, answer.receivedSinceLast, `${client.label}: the answer is exact`);
-  }
-}
-
 function count(proc: Proc, pattern: RegExp): number {
   return proc.out.lines.filter((line) => pattern.test(line)).length;
 }
@@ -102,7 +90,7 @@ describe('--workers N', { concurrency: true }, () => {
     assert.equal(workers.length, 2, server.describe());
 
     const clients = await connectClients(port, 6);
-    await Promise.all(clients.map(assertServed));
+    await Promise.all(clients.map(assertExactAnswers));
     const servedBy = new Map(clients.map((client) => [client, workerServing(client, port, workers)]));
     assert.deepEqual(new Set(servedBy.values()), new Set(workers), 'both workers serve clients on the one port');
 
@@ -117,10 +105,10 @@ describe('--workers N', { concurrency: true }, () => {
     const kept = clients.filter((client) => servedBy.get(client) === survivor);
     await Promise.all(lost.map((client) => client.waitClosed()));
     for (const client of lost) assert.ok(!client.history.some((frame) => frame.type === MessageType.shutdown));
-    await Promise.all(kept.map(assertServed));
+    await Promise.all(kept.map(assertExactAnswers));
 
     const newcomers = await connectClients(port, 4);
-    await Promise.all(newcomers.map(assertServed));
+    await Promise.all(newcomers.map(assertExactAnswers));
     const newServers = new Set(newcomers.map((client) => workerServing(client, port, [survivor, replacement])));
     assert.ok(newServers.has(replacement), 'the replacement serves new clients on the same port');
 

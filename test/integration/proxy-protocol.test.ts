@@ -17,7 +17,7 @@ import { encodeProxyHeader, type ProxyAddress } from '../../src/protocol/proxy-h
 import type { ServerConfig } from '../../src/server/config.js';
 import { LOOPBACK_RANGES, parseAddressRange, type AddressRange } from '../../src/transport/address-range.js';
 import { makeCertificates, NO_OPENSSL, type TestCertificates } from '../support/certs.js';
-import { TestServer, type RawClient, type RawClientOptions } from '../support/net.js';
+import { assertExactAnswers, TestServer, type RawClientOptions } from '../support/net.js';
 import { withTimeout } from '../support/wait.js';
 
 const FAST = { interval: { min: 0.03, max: 0.08 } };
@@ -40,14 +40,6 @@ const range = (text: string): AddressRange => {
 
 function proxyServer(overrides: Partial<ServerConfig> = {}): Promise<TestServer> {
   return TestServer.start({ ...FAST, frameTimeoutMs: DEADLINE_MS, proxy: { trusted: LOOPBACK_RANGES }, ...overrides });
-}
-
-async function assertExact(client: RawClient): Promise<void> {
-  client.clearQueue();
-  await client.nextFrame(MessageType.symbols);
-  const answer = await client.statistics();
-  assert.ok(answer.count > 0);
-  assert.equal(answer.count, answer.receivedSinceLast, `${client.label}: the answer is exact`);
 }
 
 /** A connection from the load balancer that writes `bytes` and reports how it ended. */
@@ -77,7 +69,7 @@ void describe('the PROXY protocol (--proxy-protocol)', () => {
         await server.connect(from(2, '2001:db8::42', 40003)),
         await server.connect(from(1, '2001:DB8:0:0:0:0:0:43', 40004, '2001:db8::43')),
       ];
-      await Promise.all(clients.map(assertExact));
+      await Promise.all(clients.map(assertExactAnswers));
       const peers = await Promise.all(clients.map((client) => server.waitForEvent('accepted', { client })));
       assert.deepEqual(
         peers.map(({ peer }) => [peer.host, peer.port, peer.family]),
@@ -96,7 +88,7 @@ void describe('the PROXY protocol (--proxy-protocol)', () => {
 
     void it("keeps the socket's own address for a header without one (v1 UNKNOWN)", async () => {
       const client = await server.connect({ proxy: { header: encodeProxyHeader(1, { command: 'proxy' }) } });
-      await assertExact(client);
+      await assertExactAnswers(client);
       const { peer } = await server.waitForEvent('accepted', { client });
       assert.equal(peer.host, '127.0.0.1');
     });
@@ -153,7 +145,7 @@ void describe('the PROXY protocol (--proxy-protocol)', () => {
       assert.equal(server.server.stats().errors[ErrorCode.proxyHeader], (before.errors[ErrorCode.proxyHeader] ?? 0) + 4);
       assert.equal(server.server.stats().accepted, before.accepted);
       for (const refused of [garbage, direct, silent, truncated]) assert.equal(refused.received(), 0, 'no frame for a peer that is not a client yet');
-      await assertExact(bystander);
+      await assertExactAnswers(bystander);
     });
   });
 
@@ -182,7 +174,7 @@ void describe('the PROXY protocol (--proxy-protocol)', () => {
       const error = await third.nextFrame(MessageType.error);
       assert.equal(error.content.toString('latin1'), 'ERR_SERVER_FULL: too many clients from 192.0.2.1 (2)');
       await third.waitClosed();
-      await assertExact(other);
+      await assertExactAnswers(other);
 
       first.end();
       await server.waitForEvent('closed', { client: first });
@@ -208,7 +200,7 @@ void describe('the PROXY protocol (--proxy-protocol)', () => {
         // RawClient writes the header and then starts TLS at once: both leave in one packet or two, as they come.
         const clients = await Promise.all([41, 42, 43].map((n) => server.connect({ ...from(n % 2 === 0 ? 2 : 1, `192.0.2.${n}`, 42000 + n), tls })));
         for (const client of clients) assert.equal((client.socket as TLSSocket).authorized, true);
-        await Promise.all(clients.map(assertExact));
+        await Promise.all(clients.map(assertExactAnswers));
         const accepted = await server.waitForEvent('accepted', { client: clients[0] });
         assert.equal(accepted.peer.host, '192.0.2.41');
 

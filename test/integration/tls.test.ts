@@ -14,7 +14,7 @@ import { MessageType } from '../../src/protocol/frame.js';
 import { encodeClientRequest } from '../../src/protocol/messages.js';
 import type { ClientAuth } from '../../src/transport/tls-credentials.js';
 import { makeCertificates, NO_OPENSSL, type TestCertificates } from '../support/certs.js';
-import { assertChunk, TestServer, type RawClient } from '../support/net.js';
+import { assertChunk, assertExactAnswers, TestServer } from '../support/net.js';
 import { withTimeout } from '../support/wait.js';
 
 const DEADLINE_MS = 400;
@@ -28,17 +28,6 @@ const withClientCert = (files = certs.client): ConnectionOptions => trusting({ c
 async function tlsServer(clientAuth: ClientAuth = 'none', frameTimeoutMs = 10_000): Promise<TestServer> {
   const files = clientAuth === 'none' ? certs.server : { ...certs.server, ca: certs.ca.cert };
   return TestServer.start({ ...FAST, frameTimeoutMs, tls: { files, clientAuth } });
-}
-
-/** Two statistics answers, each equal to what this client counted. */
-async function assertExact(client: RawClient): Promise<void> {
-  for (let i = 0; i < 2; i++) {
-    client.clearQueue();
-    await client.nextFrame(MessageType.symbols);
-    const answer = await client.statistics();
-    assert.ok(answer.count > 0, `${client.label}: some symbols were delivered`);
-    assert.equal(answer.count, answer.receivedSinceLast, `${client.label}: the answer is exact`);
-  }
 }
 
 /** A node:tls connection that the server may refuse: how it ended, seen from the client. */
@@ -91,7 +80,7 @@ void describe('TLS on the client port', { skip: NO_OPENSSL }, () => {
         assert.equal(socket.getPeerX509Certificate()?.subject, 'CN=localhost');
         assertChunk(await client.nextFrame(MessageType.symbols), server.config);
       }
-      await Promise.all(clients.map(assertExact));
+      await Promise.all(clients.map(assertExactAnswers));
       const accepted = await server.waitForEvent('accepted', { client: clients[2] });
       assert.equal(accepted.peer.host, '127.0.0.1');
       assert.equal(server.server.stats().tlsErrors['ECONNRESET'] ?? 0, 0);
@@ -101,7 +90,7 @@ void describe('TLS on the client port', { skip: NO_OPENSSL }, () => {
       for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
         const client = await server.connect({ tls: trusting({ minVersion: version, maxVersion: version }) });
         assert.equal((client.socket as TLSSocket).getProtocol(), version);
-        await assertExact(client);
+        await assertExactAnswers(client);
       }
       const since = server.events.length;
       // Node's own client will not offer 1.1 unless told its security level allows it.
@@ -118,7 +107,7 @@ void describe('TLS on the client port', { skip: NO_OPENSSL }, () => {
       const server = await tlsServer('require');
       try {
         const good = await server.connect({ tls: withClientCert() });
-        await assertExact(good);
+        await assertExactAnswers(good);
 
         const none = await attempt(server.port, trusting());
         assert.equal(none.bytes, 0, 'not served');
@@ -146,7 +135,7 @@ void describe('TLS on the client port', { skip: NO_OPENSSL }, () => {
           INVALID_PURPOSE: 1,
         });
         assert.equal(server.server.clients, 1);
-        await assertExact(good);
+        await assertExactAnswers(good);
       } finally {
         await server.stop();
       }
@@ -157,7 +146,7 @@ void describe('TLS on the client port', { skip: NO_OPENSSL }, () => {
       try {
         const withCert = await server.connect({ tls: withClientCert() });
         const without = await server.connect({ tls: trusting() });
-        await Promise.all([withCert, without].map(assertExact));
+        await Promise.all([withCert, without].map(assertExactAnswers));
         assert.deepEqual(server.server.stats().tlsErrors, {});
       } finally {
         await server.stop();
@@ -206,7 +195,7 @@ void describe('TLS on the client port', { skip: NO_OPENSSL }, () => {
 
       assert.equal(bystander.isClosed, false);
       assert.ok(bystander.symbolsReceived > chunksBefore, 'the bystander kept receiving');
-      await assertExact(bystander);
+      await assertExactAnswers(bystander);
     });
 
     void it('closes the connections still in their handshake when the server stops', async () => {

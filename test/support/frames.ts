@@ -1,7 +1,9 @@
 /**
  * Frames built by hand, for bytes no encoder would write: a header that is not JSON, not
- * UTF-8, not an object, or lies about its length.
+ * UTF-8, not an object, or lies about its length; and decoded frames for code that reads
+ * frames rather than bytes.
  */
+import { PREFIX_LENGTH, type Frame, type FrameHeader } from '../../src/protocol/frame.js';
 
 /** The 2-byte big-endian header length that starts every frame. */
 export function lengthPrefix(length: number): Buffer {
@@ -35,4 +37,21 @@ export function splitAt(bytes: Buffer, points: readonly number[]): Buffer[] {
 /** `bytes` one byte at a time, each its own buffer. */
 export function byteByByte(bytes: Buffer): Buffer[] {
   return Array.from(bytes, (byte) => Buffer.of(byte));
+}
+
+/**
+ * A server frame as the decoder hands it over: the header a server writes, plus `extra`, around
+ * `content` (latin1), and the size it took on the wire.
+ */
+export function serverFrame(content: string, extra: Record<string, unknown> = {}): Frame {
+  const body = Buffer.from(content, 'latin1');
+  const header = {
+    byteorder: 'little',
+    'content-type': 'binary/custom-server-binary-type',
+    'content-encoding': 'binary',
+    'content-length': body.length,
+    sleep_time: 1,
+    ...extra,
+  } as FrameHeader;
+  return { header, content: body, size: PREFIX_LENGTH + Buffer.byteLength(JSON.stringify(header)) + body.length };
 }

@@ -539,6 +539,20 @@ export function assertServerHeader(frame: ReceivedFrame, type: MessageType): voi
   assert.equal(header['message-type'], type);
 }
 
+/**
+ * Chunks keep coming, and two statistics answers, each asked after a fresh chunk (so that it has
+ * something to count), equal the symbols this client received before it.
+ */
+export async function assertExactAnswers(client: RawClient): Promise<void> {
+  for (let i = 0; i < 2; i++) {
+    client.clearQueue();
+    await client.nextFrame(MessageType.symbols);
+    const answer = await client.statistics();
+    assert.ok(answer.count > 0, `${client.label}: some symbols were delivered`);
+    assert.equal(answer.count, answer.receivedSinceLast, `${client.label}: the answer is exact`);
+  }
+}
+
 /** Checks a chunk of random symbols against the server's configuration. */
 export function assertChunk(frame: ReceivedFrame, config: ServerConfig): void {
   assertServerHeader(frame, MessageType.symbols);

@@ -1,73 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ClientEvent, Target } from '../../src/client/events.js';
+import type { ClientEvent } from '../../src/client/events.js';
 import type { CertificateSummary } from '../../src/client/tls.js';
 import { EXCESS_PRESSING, HINT, clientLine } from '../../src/output/client-lines.js';
 import { MODES } from '../../src/output/mode.js';
-import { ContentTooLongError, StatisticsInvalidError } from '../../src/protocol/errors.js';
-import type { Frame, FrameHeader, MessageType } from '../../src/protocol/frame.js';
-import { encodeClientRequest } from '../../src/protocol/messages.js';
+import { StatisticsInvalidError } from '../../src/protocol/errors.js';
+import type { FrameHeader } from '../../src/protocol/frame.js';
+import { CLIENT_EVENTS, TARGET, frameEvent, type OneOfEach } from '../support/event-examples.js';
 
-const TARGET: Target = { host: 'localhost', port: 65432 };
+const statistics = (reported: number, counted: number): OneOfEach<ClientEvent>['statistics'] => ({ type: 'statistics', reported, counted });
 
-type EventOf<K extends ClientEvent['type']> = Extract<ClientEvent, { type: K }>;
-
-function frameEvent(content: string, sleepTime: number | undefined, messageType: MessageType = 'symbols'): EventOf<'frame'> {
-  const body = Buffer.from(content, 'latin1');
-  const header = {
-    byteorder: 'little',
-    'content-type': 'binary/custom-server-binary-type',
-    'content-encoding': 'binary',
-    'content-length': body.length,
-    ...(sleepTime === undefined ? {} : { sleep_time: sleepTime }),
-  } as FrameHeader;
-  const frame: Frame = { header, content: body, size: 150 };
-  return { type: 'frame', target: TARGET, frame, messageType };
-}
-
-const connReset = (): NodeJS.ErrnoException => Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET', errno: -104, syscall: 'read' });
-const connRefused = (): NodeJS.ErrnoException =>
-  Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:65432'), { code: 'ECONNREFUSED', errno: -111, syscall: 'connect' });
-const statistics = (reported: number, counted: number): EventOf<'statistics'> => ({ type: 'statistics', reported, counted });
-
-const CERTIFICATE: CertificateSummary = {
-  subject: 'localhost',
-  issuer: 'multi-socket test CA',
-  altNames: 'DNS:localhost, IP Address:127.0.0.1',
-  validFrom: 'Jan  1 00:00:00 2020 GMT',
-  validTo: 'Jan  2 00:00:00 2020 GMT',
-  fingerprint256: '3A:'.repeat(31) + '3A',
-};
-
-/** One example of every client event: a new event type fails to compile until it has one here. */
-const EXAMPLES: { readonly [K in ClientEvent['type']]: EventOf<K> } = {
-  starting: { type: 'starting', target: TARGET },
-  connected: { type: 'connected', target: TARGET, local: "('127.0.0.1', 60174)", remote: "('127.0.0.1', 65432)" },
-  hint: { type: 'hint' },
-  key: { type: 'key', key: 's', character: true },
-  frame: frameEvent('td3kk', 3),
-  statistics: statistics(8, 6),
-  request: { type: 'request', target: TARGET, request: Buffer.from('s'), frame: encodeClientRequest() },
-  'bad-statistics': { type: 'bad-statistics', error: new StatisticsInvalidError(Buffer.from('Statistics: lots'), 'statistics answer not in the form'), counted: 3 },
-  'server-error': { type: 'server-error', reason: Buffer.from('ERR_SERVER_FULL: server full (2 clients)') },
-  shutdown: { type: 'shutdown', reason: Buffer.from('server shutting down (SIGINT)') },
-  'peer-closed': { type: 'peer-closed' },
-  'protocol-error': { type: 'protocol-error', error: new ContentTooLongError(5_000_000, 1_048_576) },
-  'connection-error': { type: 'connection-error', error: connReset() },
-  'connect-failed': { type: 'connect-failed', target: TARGET, error: connRefused() },
-  'tls-untrusted': { type: 'tls-untrusted', target: TARGET, name: 'localhost', code: 'CERT_HAS_EXPIRED', certificate: CERTIFICATE },
-  'tls-failed': {
-    type: 'tls-failed',
-    target: TARGET,
-    error: Object.assign(new Error('tlsv13 alert certificate required'), { code: 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED', reason: 'tlsv13 alert certificate required' }),
-  },
-  'tls-insecure': { type: 'tls-insecure', target: TARGET, name: 'localhost', code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', certificate: CERTIFICATE },
-  reconnecting: { type: 'reconnecting', target: TARGET, attempt: 2, attempts: 0, delayMs: 1300 },
-  'idle-timeout': { type: 'idle-timeout', target: TARGET, seconds: 30, connected: true },
-  'not-connected': { type: 'not-connected', target: TARGET, requests: 1, everConnected: false },
-  closing: { type: 'closing', target: TARGET },
-};
-const EVENTS: readonly ClientEvent[] = Object.values(EXAMPLES);
+const EVENTS: readonly ClientEvent[] = Object.values(CLIENT_EVENTS);
 
 const {
   starting,
@@ -81,7 +24,7 @@ const {
   'protocol-error': protocolError,
   'connection-error': connectionError,
   'connect-failed': connectFailed,
-} = EXAMPLES;
+} = CLIENT_EVENTS;
 
 void describe('clientLine, every event in every mode', () => {
   for (const mode of MODES) {
@@ -329,7 +272,7 @@ void describe('clientLine in json mode', () => {
 
   void it('prints no hint and no key: scripts do not press keys', () => {
     assert.equal(clientLine('json', hint), undefined);
-    assert.equal(clientLine('json', EXAMPLES.key), undefined);
+    assert.equal(clientLine('json', CLIENT_EVENTS.key), undefined);
   });
 
   void it('gives a frame its content, type and wait', () => {

@@ -9,7 +9,6 @@ import {
   MessageType,
   SERVER_HEADER_KEYS,
   type Frame,
-  type FrameHeader,
 } from '../../src/protocol/frame.js';
 import {
   encodeClientRequest,
@@ -19,6 +18,7 @@ import {
   parseStatistics,
   statisticsText,
 } from '../../src/protocol/messages.js';
+import { serverFrame } from '../support/frames.js';
 import { WIRE_FIXTURES, fixtureBytes, type WireFixture } from './wire-fixtures.js';
 
 function fixture(name: string): WireFixture {
@@ -33,19 +33,6 @@ function decodeOne(bytes: Buffer, requiredKeys: readonly string[]): Frame {
   decoder.push(bytes, (frame) => void frames.push(frame));
   assert.equal(frames.length, 1);
   return frames[0] as Frame;
-}
-
-function frameOf(content: string, extra: Record<string, unknown> = {}): Frame {
-  const body = Buffer.from(content, 'latin1');
-  const header = {
-    byteorder: 'little',
-    'content-type': 'binary/custom-server-binary-type',
-    'content-encoding': 'binary',
-    'content-length': body.length,
-    sleep_time: 1,
-    ...extra,
-  } as FrameHeader;
-  return { header, content: body, size: 0 };
 }
 
 void describe('statisticsText and parseStatistics', () => {
@@ -154,14 +141,14 @@ void describe('encodeClientRequest', () => {
 
 void describe('messageTypeOf', () => {
   void it('takes message-type when the server declares it', () => {
-    assert.equal(messageTypeOf(frameOf('abc', { 'message-type': 'symbols' })), 'symbols');
-    assert.equal(messageTypeOf(frameOf('Statistics: 3 symbols was delivered', { 'message-type': 'statistics' })), 'statistics');
-    assert.equal(messageTypeOf(frameOf('server full', { 'message-type': 'error' })), 'error');
-    assert.equal(messageTypeOf(frameOf('bye', { 'message-type': 'shutdown' })), 'shutdown');
+    assert.equal(messageTypeOf(serverFrame('abc', { 'message-type': 'symbols' })), 'symbols');
+    assert.equal(messageTypeOf(serverFrame('Statistics: 3 symbols was delivered', { 'message-type': 'statistics' })), 'statistics');
+    assert.equal(messageTypeOf(serverFrame('server full', { 'message-type': 'error' })), 'error');
+    assert.equal(messageTypeOf(serverFrame('bye', { 'message-type': 'shutdown' })), 'shutdown');
   });
 
   void it('believes a declared type over the content', () => {
-    assert.equal(messageTypeOf(frameOf('Statistics: 3 symbols was delivered', { 'message-type': 'error' })), 'error');
+    assert.equal(messageTypeOf(serverFrame('Statistics: 3 symbols was delivered', { 'message-type': 'error' })), 'error');
   });
 
   void it("tells the original server's statistics answer by its prefix", () => {
@@ -175,25 +162,25 @@ void describe('messageTypeOf', () => {
   });
 
   void it('falls back to the prefix when message-type holds a value it does not know', () => {
-    assert.equal(messageTypeOf(frameOf('Statistics: 1 symbols was delivered', { 'message-type': 'future' })), 'statistics');
-    assert.equal(messageTypeOf(frameOf('abc', { 'message-type': 'future' })), 'symbols');
+    assert.equal(messageTypeOf(serverFrame('Statistics: 1 symbols was delivered', { 'message-type': 'future' })), 'statistics');
+    assert.equal(messageTypeOf(serverFrame('abc', { 'message-type': 'future' })), 'symbols');
   });
 
   void it('does not take a chunk that merely starts like the prefix for statistics', () => {
-    assert.equal(messageTypeOf(frameOf('Statistics')), 'symbols');
-    assert.equal(messageTypeOf(frameOf('Statistics:')), 'symbols');
-    assert.equal(messageTypeOf(frameOf('')), 'symbols');
+    assert.equal(messageTypeOf(serverFrame('Statistics')), 'symbols');
+    assert.equal(messageTypeOf(serverFrame('Statistics:')), 'symbols');
+    assert.equal(messageTypeOf(serverFrame('')), 'symbols');
   });
 });
 
 void describe('isStatisticsRequest', () => {
   void it("is true for exactly one byte 's'", () => {
-    assert.equal(isStatisticsRequest(frameOf('s')), true);
+    assert.equal(isStatisticsRequest(serverFrame('s')), true);
   });
 
   for (const content of ['', 'S', 'ss', 's ', ' s', 'q', 's\n']) {
     void it(`is false for ${JSON.stringify(content)}`, () => {
-      assert.equal(isStatisticsRequest(frameOf(content)), false);
+      assert.equal(isStatisticsRequest(serverFrame(content)), false);
     });
   }
 });

@@ -2,79 +2,15 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MODES } from '../../src/output/mode.js';
 import { listenFailedLine, serverLine, shutdownReason, type ListenFailure } from '../../src/output/server-lines.js';
-import { ErrorCode, HeaderJsonError, ProtocolError, ProxyHeaderError } from '../../src/protocol/errors.js';
+import { ErrorCode, ProtocolError, ProxyHeaderError } from '../../src/protocol/errors.js';
 import { TlsHandshakeError } from '../../src/transport/tls.js';
 import type { FrameHeader } from '../../src/protocol/frame.js';
 import type { Peer, ServerEvent } from '../../src/server/events.js';
-import type { ProcessSnapshot, StatsSnapshot } from '../../src/server/snapshot.js';
+import { LISTEN_FAILED, PEER, PROCESS, REQUEST_HEADER, SERVER_EVENTS, STATS, chunkEvent } from '../support/event-examples.js';
 
-const PEER: Peer = { id: 1, host: '127.0.0.1', port: 60174, family: 'IPv4' };
 const PEER6: Peer = { id: 2, host: '::1', port: 60175, family: 'IPv6' };
-const REQUEST_HEADER = {
-  byteorder: 'little',
-  'content-type': 'binary/custom-client-binary-type',
-  'content-encoding': 'binary',
-  'content-length': 1,
-} as FrameHeader;
-const STATS: StatsSnapshot = {
-  clients: 2,
-  accepted: 5,
-  rejected: 1,
-  closed: 3,
-  chunks: 40,
-  symbols: 120,
-  statisticsAnswers: 4,
-  blocked: 1,
-  errors: { ERR_HEADER_JSON: 1, ERR_SERVER_FULL: 1 },
-  connectionErrors: { ECONNRESET: 1 },
-  internalErrors: 0,
-  healthChecks: 2,
-  tlsErrors: { ERR_TLS_HANDSHAKE_TIMEOUT: 1 },
-};
-const PROCESS: ProcessSnapshot = { rssBytes: 52_428_800, heapUsedBytes: 10_485_760, heapAfterGcBytes: 8_388_608, resources: { TCPSocketWrap: 3, Timeout: 1 } };
 
-const connReset = (): NodeJS.ErrnoException => Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET', errno: -104, syscall: 'read' });
-
-type EventOf<K extends ServerEvent['type']> = Extract<ServerEvent, { type: K }>;
-
-const chunk = (content: string, sleepTime: number, peer: Peer = PEER): EventOf<'chunk'> => ({
-  type: 'chunk',
-  peer,
-  content: Buffer.from(content, 'latin1'),
-  sleepTime,
-  frameBytes: 150,
-  lateMs: 0.42,
-});
-
-/** One example of every server event: a new event type fails to compile until it has one here. */
-const EXAMPLES: { readonly [K in ServerEvent['type']]: EventOf<K> } = {
-  listening: { type: 'listening', host: 'localhost', port: 65432, family: 'IPv4' },
-  metrics: { type: 'metrics', host: '127.0.0.1', port: 9464 },
-  web: { type: 'web', host: '127.0.0.1', port: 8080, tls: false },
-  accepted: { type: 'accepted', peer: PEER, clients: 1 },
-  rejected: { type: 'rejected', peer: PEER, error: new ProtocolError(ErrorCode.serverFull, 'server full (10000 clients)') },
-  scheduled: { type: 'scheduled', peer: PEER, wait: { ms: 3000, seconds: 3 } },
-  chunk: chunk('td3kk', 3),
-  request: { type: 'request', peer: PEER, header: REQUEST_HEADER, content: Buffer.from('s') },
-  statistics: { type: 'statistics', peer: PEER, count: 8, content: Buffer.from('Statistics: 8 symbols was delivered'), frameBytes: 181 },
-  'protocol-error': { type: 'protocol-error', peer: PEER, error: new HeaderJsonError(new SyntaxError('bad')) },
-  blocked: { type: 'blocked', peer: PEER, queuedBytes: 65_536 },
-  unblocked: { type: 'unblocked', peer: PEER, blockedMs: 12.5 },
-  'peer-closed': { type: 'peer-closed', peer: PEER },
-  'connection-error': { type: 'connection-error', peer: PEER, error: connReset() },
-  'internal-error': { type: 'internal-error', peer: PEER, error: new TypeError('a fault of ours') },
-  closed: { type: 'closed', peer: PEER, summary: { durationMs: 12_345, chunks: 3, symbols: 8, bytesRead: 128, bytesWritten: 631 } },
-  shutdown: { type: 'shutdown', reason: 'server shutting down (SIGTERM)', signal: 'SIGTERM', clients: 2 },
-  'process-error': { type: 'process-error', error: new RangeError('nobody caught this'), recovered: true },
-  stats: { type: 'stats', stats: STATS, process: PROCESS },
-  stopped: { type: 'stopped', forced: 1, stats: STATS },
-  'health-check': { type: 'health-check', peer: PEER },
-  'tls-error': { type: 'tls-error', peer: PEER, error: new TlsHandshakeError('ERR_SSL_WRONG_VERSION_NUMBER', 'wrong version number') },
-  'tls-reloaded': { type: 'tls-reloaded', certificate: { subject: 'CN=localhost', validTo: new Date('2027-01-01T12:30:00.000Z'), fingerprint: 'AB:CD' } },
-  'tls-reload-failed': { type: 'tls-reload-failed', error: new Error("cannot read --tls-key 'key.pem': no such file or directory (ENOENT)") },
-  'nothing-to-reload': { type: 'nothing-to-reload' },
-};
-const EVENTS: readonly ServerEvent[] = Object.values(EXAMPLES);
+const EVENTS: readonly ServerEvent[] = Object.values(SERVER_EVENTS);
 const PEER_EVENTS = EVENTS.filter((event) => 'peer' in event);
 
 const {
@@ -92,7 +28,7 @@ const {
   'tls-reloaded': tlsReloaded,
   'tls-reload-failed': tlsReloadFailed,
   'nothing-to-reload': nothingToReload,
-} = EXAMPLES;
+} = SERVER_EVENTS;
 
 void describe('serverLine, every event in every mode', () => {
   for (const mode of MODES) {
@@ -117,19 +53,19 @@ void describe('serverLine in user mode', () => {
   });
 
   void it("prints a chunk as the original's two lines", () => {
-    assert.equal(serverLine('user', chunk('td3kk', 3)), "sleepy for a 3 seconds\nsending b'td3kk' to ('127.0.0.1', 60174)");
+    assert.equal(serverLine('user', chunkEvent('td3kk', 3)), "sleepy for a 3 seconds\nsending b'td3kk' to ('127.0.0.1', 60174)");
   });
 
   void it("says 'second' after a wait of exactly one second", () => {
-    assert.equal(serverLine('user', chunk('A', 1)), "sleepy for a 1 second\nsending b'A' to ('127.0.0.1', 60174)");
+    assert.equal(serverLine('user', chunkEvent('A', 1)), "sleepy for a 1 second\nsending b'A' to ('127.0.0.1', 60174)");
   });
 
   void it('prints a fractional wait as the header states it', () => {
-    assert.equal(serverLine('user', chunk('xy', 0.25)), "sleepy for a 0.25 seconds\nsending b'xy' to ('127.0.0.1', 60174)");
+    assert.equal(serverLine('user', chunkEvent('xy', 0.25)), "sleepy for a 0.25 seconds\nsending b'xy' to ('127.0.0.1', 60174)");
   });
 
   void it('prints an IPv6 peer as a Python 4-tuple', () => {
-    assert.equal(serverLine('user', chunk('td3kk', 2, PEER6)), "sleepy for a 2 seconds\nsending b'td3kk' to ('::1', 60175, 0, 0)");
+    assert.equal(serverLine('user', chunkEvent('td3kk', 2, PEER6)), "sleepy for a 2 seconds\nsending b'td3kk' to ('::1', 60175, 0, 0)");
   });
 
   void it("prints the original's request and statistics lines", () => {
@@ -143,7 +79,7 @@ void describe('serverLine in user mode', () => {
   });
 
   void it("prints a whole session as the original's transcript", () => {
-    const events: ServerEvent[] = [listening, accepted, scheduled, chunk('td3kk', 3), chunk('Q', 1), request, statistics, peerClosed, closed];
+    const events: ServerEvent[] = [listening, accepted, scheduled, chunkEvent('td3kk', 3), chunkEvent('Q', 1), request, statistics, peerClosed, closed];
     const transcript = events
       .map((event) => serverLine('user', event))
       .filter((line) => line !== undefined)
@@ -187,7 +123,7 @@ void describe('serverLine in user mode', () => {
 
 void describe('serverLine in quiet mode', () => {
   void it('shows neither chunks nor requests', () => {
-    for (const event of [accepted, scheduled, chunk('td3kk', 3), request, statistics]) {
+    for (const event of [accepted, scheduled, chunkEvent('td3kk', 3), request, statistics]) {
       assert.equal(serverLine('quiet', event), undefined, event.type);
     }
   });
@@ -212,7 +148,7 @@ void describe('serverLine in debug mode', () => {
   });
 
   void it('shows the chunk, its size and the wait before it', () => {
-    const line = serverLine('debug', chunk('td3kk', 3)) ?? '';
+    const line = serverLine('debug', chunkEvent('td3kk', 3)) ?? '';
     assert.ok(line.includes("b'td3kk'") && line.includes('sleepy for a 3 seconds') && line.includes('150 bytes'), line);
   });
 });
@@ -231,7 +167,7 @@ void describe('serverLine in json mode', () => {
   }
 
   void it('gives a chunk its symbols, wait and peer', () => {
-    const parsed = JSON.parse(serverLine('json', chunk('td3kk', 3)) ?? '') as Record<string, unknown>;
+    const parsed = JSON.parse(serverLine('json', chunkEvent('td3kk', 3)) ?? '') as Record<string, unknown>;
     assert.equal(parsed['symbols'], 'td3kk');
     assert.equal(parsed['sleep_time'], 3);
     assert.deepEqual(parsed['peer'], { id: 1, host: '127.0.0.1', port: 60174 });
@@ -248,7 +184,7 @@ void describe('serverLine in json mode', () => {
   });
 
   void it('keeps a chunk of any bytes a valid JSON string', () => {
-    const parsed = JSON.parse(serverLine('json', chunk('"\\\n\x00\xff', 1)) ?? '') as Record<string, unknown>;
+    const parsed = JSON.parse(serverLine('json', chunkEvent('"\\\n\x00\xff', 1)) ?? '') as Record<string, unknown>;
     assert.equal(parsed['symbols'], '"\\\n\x00\xff');
   });
 });
@@ -336,13 +272,11 @@ void describe('server lines print what a client sent escaped, in every mode', ()
 });
 
 void describe('a listener that cannot be opened', () => {
-  const inUse = (): NodeJS.ErrnoException => Object.assign(new Error('listen EADDRINUSE: address already in use 127.0.0.1:8000'), { code: 'EADDRINUSE' });
-  const server: ListenFailure = { type: 'listen-failed', listener: 'server', host: '127.0.0.1', port: 8000, error: inUse() };
-  const metrics: ListenFailure = { type: 'listen-failed', listener: 'metrics', host: '::1', port: 9100, error: inUse() };
+  const metrics: ListenFailure = { ...LISTEN_FAILED, listener: 'metrics', host: '::1', port: 9100 };
 
   void it('names the listener, its address, the reason in the system words and what to do', () => {
     assert.equal(
-      listenFailedLine('quiet', server),
+      listenFailedLine('quiet', LISTEN_FAILED),
       "cannot listen on ('127.0.0.1', 8000): [Errno 98] Address already in use (another program holds port 8000: stop it, or choose another port; 0 picks a free one)",
     );
     assert.equal(
@@ -431,9 +365,9 @@ void describe('serverLine: TLS, the PROXY protocol and the per-address limit', (
   });
 
   void it('names the limit a refused client hit, and a PROXY header refused', () => {
-    const perAddress = { ...EXAMPLES.rejected, error: new ProtocolError(ErrorCode.serverFull, 'too many clients from 10.1.2.3 (5)') };
+    const perAddress = { ...SERVER_EVENTS.rejected, error: new ProtocolError(ErrorCode.serverFull, 'too many clients from 10.1.2.3 (5)') };
     assert.equal(serverLine('quiet', perAddress), "error: too many clients from 10.1.2.3 (5) (ERR_SERVER_FULL) from ('127.0.0.1', 60174)");
-    const proxy = { ...EXAMPLES.rejected, error: new ProxyHeaderError('no PROXY protocol header received within 10 s') };
+    const proxy = { ...SERVER_EVENTS.rejected, error: new ProxyHeaderError('no PROXY protocol header received within 10 s') };
     assert.equal(serverLine('user', proxy), "error: no PROXY protocol header received within 10 s (ERR_PROXY_HEADER) from ('127.0.0.1', 60174)");
   });
 

@@ -3,11 +3,11 @@ import { describe, it } from 'node:test';
 import { serverLine } from '../../src/output/server-lines.js';
 import { ErrorCode, HeaderJsonError, ProtocolError, ProxyHeaderError } from '../../src/protocol/errors.js';
 import { TlsHandshakeError } from '../../src/transport/tls.js';
-import type { Peer, ServerEvent } from '../../src/server/events.js';
+import type { ServerEvent } from '../../src/server/events.js';
 import { sumStats, type StatsSnapshot } from '../../src/server/snapshot.js';
 import { ServerStats } from '../../src/server/stats.js';
+import { PEER } from '../support/event-examples.js';
 
-const PEER: Peer = { id: 1, host: '127.0.0.1', port: 60174, family: 'IPv4' };
 const socketError = (code: string | undefined): NodeJS.ErrnoException => Object.assign(new Error(`read ${code ?? '?'}`), { code });
 
 /** The fields of a snapshot, in the order a json `stats` or `stopped` line shows them. */
