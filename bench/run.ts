@@ -364,8 +364,8 @@ async function scaleOverTls(common: Omit<Parameters<typeof runScale>[0], 'tls' |
 
 function printPump(r: PumpResult): void {
   table(`${r.scenario}: ${r.description}`, [
-    ['ours', `${fmtRate(r.ours.perSecond, r.unit)} (${r.ours.runs.map((v) => fmtRate(v, r.unit)).join(', ')})`],
-    ['bare Node pump', `${fmtRate(r.bare.perSecond, r.unit)} (${r.bare.runs.map((v) => fmtRate(v, r.unit)).join(', ')})`],
+    ['ours', `${fmtRate(r.ours.perSecond, r.unit)} (${r.ours.runs.map((v) => fmtRate(v, r.unit)).join(', ')}); ${r.ours.cores.toFixed(2)} cores`],
+    ['bare Node pump', `${fmtRate(r.bare.perSecond, r.unit)} (${r.bare.runs.map((v) => fmtRate(v, r.unit)).join(', ')}); ${r.bare.cores.toFixed(2)} cores`],
     ['ratio (medians)', `${r.ratio.toFixed(2)}x`],
   ]);
 }

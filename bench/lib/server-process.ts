@@ -94,14 +94,7 @@ export class ServerProcess {
    * its children (the workers of `--workers`), added up.
    */
   cpuSplit(): { user: number; system: number } {
-    let user = 0;
-    let system = 0;
-    for (const pid of processTree(this.pid)) {
-      const fields = statFields(pid);
-      user += Number(fields[11]) / CLOCK_TICKS_PER_SECOND;
-      system += Number(fields[12]) / CLOCK_TICKS_PER_SECOND;
-    }
-    return { user, system };
+    return cpuSplitOf(this.pid);
   }
 
   /** Resident memory now, in bytes, of the server's process and its children. */
@@ -127,6 +120,18 @@ export class ServerProcess {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
     return this.exited;
   }
+}
+
+/** CPU time used so far in user space and in the kernel, in seconds, by a process (all its threads) and its children. */
+export function cpuSplitOf(root: number): { user: number; system: number } {
+  let user = 0;
+  let system = 0;
+  for (const pid of processTree(root)) {
+    const fields = statFields(pid);
+    user += Number(fields[11]) / CLOCK_TICKS_PER_SECOND;
+    system += Number(fields[12]) / CLOCK_TICKS_PER_SECOND;
+  }
+  return { user, system };
 }
 
 /** A process and all its descendants, found by their parent ids in /proc. */

@@ -7,18 +7,25 @@ import { fileURLToPath } from 'node:url';
 import { FrameDecoder } from '../../src/protocol/decoder.js';
 import { MessageType, SERVER_HEADER_KEYS, type Frame } from '../../src/protocol/frame.js';
 import { encodeClientRequest, encodeServerFrame, messageTypeOf, parseStatistics } from '../../src/protocol/messages.js';
-import { ServerProcess } from '../lib/server-process.js';
+import { cpuSplitOf, ServerProcess } from '../lib/server-process.js';
 
 const BARE_PUMP = fileURLToPath(new URL('../lib/bare-pump.js', import.meta.url));
 const ROUNDS = 3;
 const WARM_UP_MS = 500;
 
+/** One server's figures: the median rate, each round's, and the cores its process used meanwhile (all its threads). */
+export interface Pumped {
+  readonly perSecond: number;
+  readonly runs: readonly number[];
+  readonly cores: number;
+}
+
 export interface PumpResult {
   readonly scenario: 'flood' | 'small';
   readonly description: string;
   readonly unit: string;
-  readonly ours: { readonly perSecond: number; readonly runs: readonly number[] };
-  readonly bare: { readonly perSecond: number; readonly runs: readonly number[] };
+  readonly ours: Pumped;
+  readonly bare: Pumped;
   readonly ratio: number;
   readonly answersChecked: number;
   readonly answersWrong: number;
@@ -33,14 +40,17 @@ export async function runPump(scenario: 'flood' | 'small', options: { seconds: n
   const chars = scenario === 'flood' ? ['--chars', '65536-65536'] : [];
   const ours: number[] = [];
   const bare: number[] = [];
+  const oursCores: number[] = [];
+  const bareCores: number[] = [];
   let answersChecked = 0;
   let answersWrong = 0;
   for (let round = 1; round <= ROUNDS; round++) {
     options.progress(`${scenario}: round ${round} of ${ROUNDS}, our server`);
     const server = await ServerProcess.start({ mode: 'quiet', metrics: false, args: ['--interval', '0-0', ...chars] });
-    const mine = await measure(server.port, scenario, options.seconds, true);
+    const mine = await measure(server.port, scenario, options.seconds, true, server.pid);
     await server.stop();
     ours.push(mine.perSecond);
+    oursCores.push(mine.cores);
     answersChecked += mine.answersChecked;
     answersWrong += mine.answersWrong;
 
@@ -48,7 +58,9 @@ export async function runPump(scenario: 'flood' | 'small', options: { seconds: n
     const pump = spawn(process.execPath, [BARE_PUMP, scenario], { stdio: ['ignore', 'pipe', 'inherit'] });
     const [line] = (await once(pump.stdout, 'data')) as [Buffer];
     const port = Number(/listening on (\d+)/.exec(line.toString())?.[1]);
-    bare.push((await measure(port, scenario, options.seconds, false)).perSecond);
+    const theirs = await measure(port, scenario, options.seconds, false, pump.pid ?? 0);
+    bare.push(theirs.perSecond);
+    bareCores.push(theirs.cores);
     pump.kill();
     await once(pump, 'exit');
   }
@@ -61,8 +73,8 @@ export async function runPump(scenario: 'flood' | 'small', options: { seconds: n
         ? 'one client, --interval 0-0 --chars 65536-65536: bytes of symbols per second'
         : 'one client, --interval 0-0, 1-5 symbol chunks: chunks per second',
     unit: scenario === 'flood' ? 'bytes/s' : 'chunks/s',
-    ours: { perSecond: oursMedian, runs: ours },
-    bare: { perSecond: bareMedian, runs: bare },
+    ours: { perSecond: oursMedian, runs: ours, cores: median(oursCores) },
+    bare: { perSecond: bareMedian, runs: bare, cores: median(bareCores) },
     ratio: oursMedian / bareMedian,
     answersChecked,
     answersWrong,
@@ -75,7 +87,13 @@ export async function runPump(scenario: 'flood' | 'small', options: { seconds: n
  * decoding reader would measure itself, not the server; every frame of both pumps has the same
  * header and 1-5 symbols (3 on average), so frames = bytes / (frame size with 3 symbols).
  */
-async function measure(port: number, scenario: 'flood' | 'small', seconds: number, check: boolean): Promise<{ perSecond: number; answersChecked: number; answersWrong: number }> {
+async function measure(
+  port: number,
+  scenario: 'flood' | 'small',
+  seconds: number,
+  check: boolean,
+  pid: number,
+): Promise<{ perSecond: number; cores: number; answersChecked: number; answersWrong: number }> {
   const socket = connect({ host: '127.0.0.1', port });
   const decoder = new FrameDecoder({ maxHeaderLength: 1024, maxContentLength: 1 << 20, requiredKeys: SERVER_HEADER_KEYS });
   let symbols = 0;
@@ -91,11 +109,17 @@ async function measure(port: number, scenario: 'flood' | 'small', seconds: numbe
   });
   await once(socket, 'connect');
   await delay(WARM_UP_MS);
+  const cpu = (): number => {
+    const { user, system } = cpuSplitOf(pid);
+    return user + system;
+  };
   const windowStart = performance.now();
+  const windowCpu = cpu();
   const windowSymbols = symbols;
   const windowBytes = bytes;
   await delay(seconds * 1000);
   const elapsed = (performance.now() - windowStart) / 1000;
+  const cores = (cpu() - windowCpu) / elapsed;
   const perSecond = scenario === 'flood' ? (symbols - windowSymbols) / elapsed : (bytes - windowBytes) / SMALL_FRAME_BYTES / elapsed;
   let answersChecked = 0;
   let answersWrong = 0;
@@ -108,7 +132,7 @@ async function measure(port: number, scenario: 'flood' | 'small', seconds: numbe
     if (reported !== symbols) answersWrong = 1;
   }
   socket.destroy();
-  return { perSecond, answersChecked, answersWrong };
+  return { perSecond, cores, answersChecked, answersWrong };
 }
 
 /** The mean size of a 1-5 symbol chunk frame as both pumps send it (`sleep_time` 0). */

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { Keystream } from './keystream.js';
 import { KERNEL_SYMBOLS, type SymbolKernel } from './symbol-kernel.js';
@@ -17,14 +18,17 @@ import { KERNEL_SYMBOLS, type SymbolKernel } from './symbol-kernel.js';
 export const SEGMENT_BYTES = 128 * 1024;
 /** Flooding streams served at once; the others make their symbols on this thread, as before. */
 const LANES = 4;
-/** Segments a lane holds: the one being used, the next, and one the helper can make meanwhile. */
-const SLOTS = 3;
+/** Segments a lane holds: the helper can be this many ahead of the stream. */
+const SLOTS = 4;
 /**
  * The longest this thread waits for a segment the helper is making: a helper that takes longer
- * has lost its core to others, and the stream makes its own segments from then on rather than
- * hold up every other client again.
+ * has lost its core to others, and the stream makes that segment itself rather than hold up
+ * every other client (the helper's copy, when it comes, is dropped).
  */
-const HELPER_WAIT_MS = 2;
+let helperWaitMs = 2;
+
+/** How long the helper looks for work before it sleeps. */
+const HELPER_SPIN_MS = 0.2;
 
 /** A slot's states. */
 export const SlotState = { free: 0, queued: 1, working: 2, done: 3, mine: 4 } as const;
@@ -34,6 +38,8 @@ const SEQUENCE = 0;
 const TICKETS = 1;
 /** Segments the helper has made, for the tests and the curious. */
 const HELPER_MADE = 2;
+/** 1 while the helper sleeps, so that queueing wakes it only then: a wake-up is a system call. */
+const HELPER_SLEEPS = 3;
 const LANE_BASE = 4;
 /** A lane: its nonce, its alphabet's size, the source's key (4 words), the alphabet (24 words). */
 const LANE_WORDS = 32;
@@ -124,7 +130,7 @@ export class LaneTable {
     this.words[at + SLOT_TICKET] = Atomics.add(this.words, TICKETS, 1);
     Atomics.store(this.words, stateIndex(slot), SlotState.queued);
     Atomics.add(this.words, SEQUENCE, 1);
-    Atomics.notify(this.words, SEQUENCE, 1);
+    if (Atomics.load(this.words, HELPER_SLEEPS) === 1) Atomics.notify(this.words, SEQUENCE, 1);
   }
 
   /** The queued slot with the oldest ticket, or -1. */
@@ -142,9 +148,20 @@ export class LaneTable {
     return oldest;
   }
 
-  /** The helper's wait for anything new to be queued. */
+  /**
+   * The helper's wait for anything queued after it read `seen` from sequence(). It looks for a
+   * while first (while a flood runs, the next segment is queued within microseconds), then
+   * sleeps until woken.
+   */
   waitForWork(seen: number): void {
-    Atomics.wait(this.words, SEQUENCE, seen);
+    const until = performance.now() + HELPER_SPIN_MS;
+    while (Atomics.load(this.words, SEQUENCE) === seen) {
+      if (performance.now() < until) continue;
+      // Queueing after this store wakes us; queueing before it changed the sequence, so the wait returns at once.
+      Atomics.store(this.words, HELPER_SLEEPS, 1);
+      Atomics.wait(this.words, SEQUENCE, seen);
+      Atomics.store(this.words, HELPER_SLEEPS, 0);
+    }
   }
 
   sequence(): number {
@@ -187,8 +204,8 @@ export function laneOf(slot: number): number {
 
 /**
  * This thread's side: the helper, started with the first flooding stream, and the lanes it
- * hands out. Without a helper (it could not start, or stopped answering) there are no lanes, and
- * every stream makes its own symbols.
+ * hands out. Without a helper (it could not start, or it stopped) there are no lanes, and every
+ * stream makes its own symbols.
  */
 class Lanes {
   #table: LaneTable | undefined;
@@ -196,6 +213,8 @@ class Lanes {
   #broken = false;
   /** Segments made on this thread, in lanes or after the helper failed. */
   madeHere = 0;
+  /** Of those, the ones the helper was already making but too slowly. */
+  late = 0;
   readonly #taken = new Array<boolean>(LANES).fill(false);
 
   /** A lane for a stream whose next symbols start at keystream byte `start`, or undefined if none is free. */
@@ -229,8 +248,8 @@ class Lanes {
     await this.#helper?.terminate();
   }
 
-  counts(): { readonly helper: number; readonly here: number } {
-    return { helper: this.#table?.helperMade() ?? 0, here: this.madeHere };
+  counts(): LaneCounts {
+    return { helper: this.#table?.helperMade() ?? 0, here: this.madeHere, late: this.late };
   }
 
   get broken(): boolean {
@@ -271,9 +290,22 @@ export function takeLane(kernel: SymbolKernel, keystream: Keystream, nonceHigh: 
   return lanes.take(kernel, keystream, nonceHigh, nonceLow, alphabet, start);
 }
 
-/** Segments made so far by the helper and on this thread. */
-export function laneCounts(): { readonly helper: number; readonly here: number } {
+/** Segments made so far: by the helper, on this thread, and of those on this thread the ones the helper was late with. */
+export interface LaneCounts {
+  readonly helper: number;
+  readonly here: number;
+  readonly late: number;
+}
+
+export function laneCounts(): LaneCounts {
   return lanes.counts();
+}
+
+/** Sets how long a stream waits for the helper's segment, and returns what it was (the tests use 0: every segment the helper is still making is late). */
+export function setHelperWait(ms: number): number {
+  const was = helperWaitMs;
+  helperWaitMs = ms;
+  return was;
 }
 
 /** Stops the helper for good (the tests of what happens without it). */
@@ -291,14 +323,16 @@ export class Lane {
   readonly #nonceHigh: number;
   readonly #nonceLow: number;
   readonly #alphabet: Buffer;
+  /**
+   * The segment in use, copied out of the shared memory at once: V8 copies out of shared memory
+   * byte by byte unless both sides have the same alignment (31 us for a segment into a frame at
+   * an odd offset, 4 us into memory aligned like it), and the slot is free for the helper again.
+   */
+  readonly #staging = new Uint8Array(SEGMENT_BYTES);
   /** Where the segment to use next starts in the keystream. */
   #position: number;
   /** The slot of the segment to use next, of SLOTS in a ring. */
   #next = 0;
-  /** The slot whose symbols the stream is using, -1 for none. */
-  #using = -1;
-  /** Once the helper lagged too long or stopped: segments made here, into memory of our own. */
-  #own: Uint8Array | undefined;
   #released = false;
 
   constructor(owner: Lanes, table: LaneTable, lane: number, kernel: SymbolKernel, keystream: Keystream, nonceHigh: number, nonceLow: number, alphabet: Buffer, start: number) {
@@ -318,26 +352,28 @@ export class Lane {
   next(): Uint8Array {
     const position = this.#position;
     this.#position += SEGMENT_BYTES;
-    if (this.#own !== undefined || this.#lanes.broken) return this.#makeOwn(position);
+    if (this.#lanes.broken) return this.#makeHere(position);
     const table = this.#table;
-    // The slot used last is free again: it takes the segment after the ones queued.
-    if (this.#using !== -1) table.queue(this.#using, position + (SLOTS - 1) * SEGMENT_BYTES);
     const slot = this.#slot(this.#next);
     this.#next = (this.#next + 1) % SLOTS;
-    this.#using = slot;
-    if (table.move(slot, SlotState.queued, SlotState.mine)) this.#make(slot);
-    else if (table.state(slot) === SlotState.working) {
-      // The helper is at it: make the one after it meanwhile, if the helper has not begun that too.
-      const after = this.#slot(this.#next);
-      if (table.move(after, SlotState.queued, SlotState.mine)) this.#make(after);
-      if (!table.waitWhile(slot, SlotState.working, HELPER_WAIT_MS)) {
-        // The lane goes back (to be taken again once the helper is done with it).
-        this.#lanes.give(table, this.#lane);
-        this.#released = true;
-        return this.#makeOwn(position);
-      }
+    let symbols: Uint8Array;
+    if (table.start(slot) !== position) {
+      // The slot still holds (or the helper still makes) a segment this stream made itself
+      // when the helper was late: that one is stale.
+      symbols = this.#makeHere(position);
+    } else if (table.move(slot, SlotState.queued, SlotState.mine)) {
+      // The helper has not begun it (it is behind, or asleep): made here, as the stream needs it now.
+      symbols = this.#makeHere(position);
+    } else if (table.state(slot) === SlotState.working && !this.#awaitHelper(slot)) {
+      // The helper lost its core: rather than hold up every other client, make it here.
+      this.#lanes.late++;
+      symbols = this.#makeHere(position);
+    } else {
+      symbols = this.#copy(slot);
     }
-    return table.symbols(slot);
+    // The slot takes the segment after the ones queued, unless the helper is still at a stale one.
+    if (table.state(slot) !== SlotState.working) table.queue(slot, position + SLOTS * SEGMENT_BYTES);
+    return symbols;
   }
 
   /** Gives the lane back (the stream ended). */
@@ -351,16 +387,29 @@ export class Lane {
     return this.#lane * SLOTS + index;
   }
 
+  /** Waits for the helper's segment, making the one after it meanwhile if the helper has not begun that too; false if it took too long. */
+  #awaitHelper(slot: number): boolean {
+    const table = this.#table;
+    const after = this.#slot(this.#next);
+    if (table.move(after, SlotState.queued, SlotState.mine)) this.#make(after);
+    return table.waitWhile(slot, SlotState.working, helperWaitMs);
+  }
+
   #make(slot: number): void {
     const count = makeSegment(this.#kernel, this.#keystream, this.#nonceHigh, this.#nonceLow, this.#table.start(slot), this.#alphabet, this.#table.room(slot));
     this.#table.finish(slot, count, false);
     this.#lanes.madeHere++;
   }
 
-  #makeOwn(position: number): Uint8Array {
-    this.#own ??= new Uint8Array(SEGMENT_BYTES);
-    this.#using = -1;
+  #copy(slot: number): Uint8Array {
+    const symbols = this.#table.symbols(slot);
+    this.#staging.set(symbols);
+    return this.#staging.subarray(0, symbols.length);
+  }
+
+  /** The segment at `position`, made here into the staging memory, outside the lane. */
+  #makeHere(position: number): Uint8Array {
     this.#lanes.madeHere++;
-    return this.#own.subarray(0, makeSegment(this.#kernel, this.#keystream, this.#nonceHigh, this.#nonceLow, position, this.#alphabet, this.#own));
+    return this.#staging.subarray(0, makeSegment(this.#kernel, this.#keystream, this.#nonceHigh, this.#nonceLow, position, this.#alphabet, this.#staging));
   }
 }

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { DEFAULT_ALPHABET } from '../../src/server/config.js';
 import { StreamSource, type SymbolGenerator } from '../../src/server/generator.js';
-import { laneCounts, stopLaneHelper } from '../../src/server/symbol-lanes.js';
+import { laneCounts, setHelperWait, stopLaneHelper } from '../../src/server/symbol-lanes.js';
 import { drawSymbols } from '../support/symbols.js';
 import { waitFor } from '../support/wait.js';
 
@@ -81,6 +81,28 @@ void describe('symbol lanes', () => {
       assert.ok(drawSymbols(generator, 300_000, () => 65_536).equals(drawSymbols(lateAlone[index] as SymbolGenerator, 300_000, () => 65_536)), `late stream ${index + 1}`);
     });
     for (const generator of [...flooding, ...late]) generator.release();
+  });
+
+  void it('give the same symbols when the helper is late, and the stream makes the segments it is still making', () => {
+    // With no wait at all, every segment the helper is still making when the stream needs it is
+    // late; rounds go on until some were (the first, nearly always), each checked in full.
+    const wait = setHelperWait(0);
+    const late = laneCounts().late;
+    try {
+      for (let seed = 41; laneCounts().late === late; seed++) {
+        assert.ok(seed < 91, 'the helper was never late in 50 rounds: it does not run');
+        const flooding = streams(seed, 3, FLOODS);
+        const alone = streams(seed, 3, WAITS).map((generator) => drawSymbols(generator, 3_000_000, () => 65_536));
+        const together = flooding.map(() => Buffer.alloc(3_000_000));
+        for (let at = 0; at < 3_000_000; at += 50_000) {
+          flooding.forEach((generator, index) => generator.fill(together[index] as Buffer, at, at + 50_000));
+        }
+        together.forEach((symbols, index) => assert.ok(symbols.equals(alone[index] as Buffer), `seed ${seed}, stream ${index + 1}`));
+        for (const generator of flooding) generator.release();
+      }
+    } finally {
+      setHelperWait(wait);
+    }
   });
 
   // Last: the helper does not come back.
