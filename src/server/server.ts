@@ -125,10 +125,12 @@ export async function startServer(config: ServerConfig, sink: ServerEventSink, o
   let whenEmpty: (() => void) | undefined;
 
   // One for every session: a connection costs its own state, not a copy of what all share.
+  const scheduler = new Scheduler();
   const context: SessionContext = {
     config,
-    scheduler: new Scheduler(),
-    turns: new TurnQueue(),
+    scheduler,
+    // Chunks that fall due during a turn go out between its shares, not after it.
+    turns: new TurnQueue(() => scheduler.fireDue()),
     stats,
     chunkEvents: options.chunkEvents ?? true,
     emit,

@@ -25,9 +25,20 @@ const TURN_MS = 2;
  * connections' worth of it.
  */
 export class TurnQueue {
+  readonly #urgent: () => void;
   #queue: TurnTaker[] = [];
   #head = 0;
   #immediate: NodeJS.Immediate | undefined;
+
+  /**
+   * `urgent`: work that must not wait for the turn to end, run between shares (the server's
+   * chunks that have come due). A turn is bulk work for the few connections that have plenty;
+   * a chunk has a due time, and one that fell due early in a turn would otherwise wait for the
+   * rest of it, then for the loop's I/O, before its timer ran: up to a whole turn late.
+   */
+  constructor(urgent: () => void = () => undefined) {
+    this.#urgent = urgent;
+  }
 
   add(taker: TurnTaker): void {
     if (taker.queuedForTurn) return;
@@ -44,6 +55,7 @@ export class TurnQueue {
         const taker = this.#queue[this.#head++] as TurnTaker;
         taker.queuedForTurn = false;
         taker.takeTurn();
+        this.#urgent();
         if (performance.now() >= end) break;
       }
     } finally {
