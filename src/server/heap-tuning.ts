@@ -22,5 +22,7 @@ import { setFlagsFromString } from 'node:v8';
 const HEAP_GROWING_PERCENT = 100;
 
 export function tuneHeapForServing(): void {
-  setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+  // A factor the user chose (`node --heap-growing-percent=N`, or NODE_OPTIONS) stands.
+  const chosen = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((flag) => /^--heap[-_]growing[-_]percent\b/.test(flag));
+  if (!chosen) setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
 }
