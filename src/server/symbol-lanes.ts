@@ -81,10 +81,6 @@ export class LaneTable {
     return new LaneTable(new SharedArrayBuffer(SHARED_BYTES));
   }
 
-  static slotCount(): number {
-    return LANES * SLOTS;
-  }
-
   state(slot: number): number {
     return Atomics.load(this.words, stateIndex(slot));
   }
