@@ -24,6 +24,7 @@ import {
   type FrameHeader,
 } from '../../src/protocol/frame.js';
 import { encodeClientRequest, messageTypeOf, parseStatistics } from '../../src/protocol/messages.js';
+import { EventLog } from './event-log.js';
 import { withTimeout } from './wait.js';
 
 /** How long any single wait may take before the test is failed; generous for a loaded machine. */
@@ -40,24 +41,17 @@ export interface TestServerOptions {
   readonly unrecorded?: readonly ServerEvent['type'][];
 }
 
-interface EventWaiter {
-  readonly matches: (event: TimedEvent) => boolean;
-  readonly resolve: (event: TimedEvent) => void;
-}
-
 /** The real server on 127.0.0.1 and an ephemeral port, with every event it emits collected. */
 export class TestServer {
   readonly config: ServerConfig;
-  readonly events: TimedEvent[] = [];
-  readonly #unrecorded: ReadonlySet<string>;
-  readonly #waiters = new Set<EventWaiter>();
-  readonly #listeners = new Set<(event: TimedEvent) => void>();
+  readonly #log: EventLog<TimedEvent>;
   readonly #clients = new Set<RawClient>();
   #server: RunningServer | undefined;
 
   private constructor(config: ServerConfig, options: TestServerOptions) {
     this.config = config;
-    this.#unrecorded = new Set(options.unrecorded ?? []);
+    const unrecorded = new Set<string>(options.unrecorded ?? []);
+    this.#log = new EventLog((event) => !unrecorded.has(event.type));
   }
 
   static async start(overrides: Partial<ServerConfig> = {}, options: TestServerOptions = {}): Promise<TestServer> {
@@ -82,22 +76,18 @@ export class TestServer {
     return this.server.address.port;
   }
 
+  /** Every event kept, each with the time it was emitted. */
+  get events(): TimedEvent[] {
+    return this.#log.events;
+  }
+
   readonly #emit = (event: ServerEvent): void => {
-    const timed: TimedEvent = { ...event, at: performance.now() };
-    if (!this.#unrecorded.has(event.type)) this.events.push(timed);
-    for (const listener of this.#listeners) listener(timed);
-    for (const waiter of this.#waiters) {
-      if (waiter.matches(timed)) {
-        this.#waiters.delete(waiter);
-        waiter.resolve(timed);
-      }
-    }
+    this.#log.record({ ...event, at: performance.now() });
   };
 
   /** Calls `listener` for every event from now on; returns the function that stops it. */
   onEvent(listener: (event: TimedEvent) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#log.onEvent(listener);
   }
 
   /** Recorded events of one type, optionally about one client only. */
@@ -123,17 +113,8 @@ export class TestServer {
     const { client, where, since = 0, timeoutMs = DEFAULT_WAIT_MS } = options;
     const matches = (event: TimedEvent): event is EventOf<K> =>
       event.type === type && (client === undefined || isAbout(event, client)) && (where?.(event as EventOf<K>) ?? true);
-    const past = this.events.slice(since).find(matches);
-    if (past !== undefined) return Promise.resolve(past);
-    let waiter: EventWaiter | undefined;
-    const next = new Promise<EventOf<K>>((resolve) => {
-      waiter = { matches, resolve: resolve as (event: TimedEvent) => void };
-      this.#waiters.add(waiter);
-    });
     const label = client === undefined ? '' : ` about ${client.label}`;
-    return withTimeout(next, timeoutMs, `server event '${type}'${label}`).finally(() => {
-      if (waiter !== undefined) this.#waiters.delete(waiter);
-    });
+    return this.#log.waitFor(matches, `server event '${type}'${label}`, timeoutMs, since);
   }
 
   /** Opens a raw client to this server; it is destroyed by stop() if still open. */

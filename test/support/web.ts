@@ -17,6 +17,7 @@ import type { ServerEvent } from '../../src/server/events.js';
 import { startServer, type CloseOptions, type RunningServer } from '../../src/server/server.js';
 import { DEFAULT_WEB_TIMINGS, type WebConfig } from '../../src/web/config.js';
 import { webPort } from '../../src/web/web-port.js';
+import { EventLog } from './event-log.js';
 import { DEFAULT_WAIT_MS } from './net.js';
 import { withTimeout } from './wait.js';
 
@@ -26,8 +27,8 @@ type EventOf<K extends ServerEvent['type']> = Extract<ServerEvent, { type: K }>;
 export class WebTestServer {
   readonly config: ServerConfig;
   readonly web: WebConfig;
-  readonly events: ServerEvent[] = [];
-  readonly #waiters = new Set<{ matches: (event: ServerEvent) => boolean; resolve: (event: ServerEvent) => void }>();
+  // Per-chunk events are left out: a flood would keep millions of them.
+  readonly #log = new EventLog<ServerEvent>((event) => event.type !== 'chunk' && event.type !== 'scheduled');
   readonly #clients = new Set<WsClient>();
   #server: RunningServer | undefined;
   #webPort = 0;
@@ -59,30 +60,20 @@ export class WebTestServer {
     return this.#webPort;
   }
 
+  /** Every event kept but the per-chunk ones. */
+  get events(): ServerEvent[] {
+    return this.#log.events;
+  }
+
   readonly #emit = (event: ServerEvent): void => {
     if (event.type === 'web') this.#webPort = event.port;
-    if (event.type !== 'chunk' && event.type !== 'scheduled') this.events.push(event);
-    for (const waiter of this.#waiters) {
-      if (waiter.matches(event)) {
-        this.#waiters.delete(waiter);
-        waiter.resolve(event);
-      }
-    }
+    this.#log.record(event);
   };
 
   /** The first event of `type` that satisfies `where`, recorded or still to come. */
   waitForEvent<K extends ServerEvent['type']>(type: K, where: (event: EventOf<K>) => boolean = () => true, timeoutMs = DEFAULT_WAIT_MS): Promise<EventOf<K>> {
-    const matches = (event: ServerEvent): boolean => event.type === type && where(event as EventOf<K>);
-    const past = this.events.find(matches);
-    if (past !== undefined) return Promise.resolve(past as EventOf<K>);
-    let waiter: { matches: (event: ServerEvent) => boolean; resolve: (event: ServerEvent) => void } | undefined;
-    const next = new Promise<EventOf<K>>((resolve) => {
-      waiter = { matches, resolve: resolve as (event: ServerEvent) => void };
-      this.#waiters.add(waiter);
-    });
-    return withTimeout(next, timeoutMs, `server event '${type}'`).finally(() => {
-      if (waiter !== undefined) this.#waiters.delete(waiter);
-    });
+    const matches = (event: ServerEvent): event is EventOf<K> => event.type === type && where(event as EventOf<K>);
+    return this.#log.waitFor(matches, `server event '${type}'`, timeoutMs);
   }
 
   /** Events about the connection whose local port (as the client sees it) is `port`. */
