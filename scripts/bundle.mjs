@@ -4,34 +4,22 @@
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { build } from 'esbuild';
 
+/** What every bundle run by Node shares. */
+const NODE_BUNDLE = { outdir: 'dist/bin', bundle: true, format: 'esm', platform: 'node', target: 'node20', sourcemap: true, logLevel: 'warning' };
+
 await build({
+  ...NODE_BUNDLE,
   entryPoints: { 'multi-socket-server': 'src/bin/multi-socket-server.ts', 'multi-socket-client': 'src/bin/multi-socket-client.ts' },
-  outdir: 'dist/bin',
-  bundle: true,
   splitting: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  sourcemap: true,
   chunkNames: 'chunks/[name]-[hash]',
   // CommonJS dependencies (sonic-boom, prom-client) call require(); give the bundle one.
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
-  logLevel: 'warning',
 });
 
 // The helper thread that makes symbols for flooding connections (src/server/symbol-lanes.ts
 // starts it from the file beside its own): a build of its own, so that sharing code with the
 // server never moves the server's code into a chunk in another folder.
-await build({
-  entryPoints: { 'symbol-thread': 'src/server/symbol-thread.ts' },
-  outdir: 'dist/bin',
-  bundle: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  sourcemap: true,
-  logLevel: 'warning',
-});
+await build({ ...NODE_BUNDLE, entryPoints: { 'symbol-thread': 'src/server/symbol-thread.ts' } });
 
 // The dashboard page of `--metrics`, served from dist/dashboard/ (part of the package): its
 // code with uPlot in one script, its styles with uPlot's in one sheet. Nothing is fetched at run

@@ -7,29 +7,22 @@
  */
 import { createServer } from 'node:net';
 import { encodeServerFrame } from '../../src/protocol/messages.js';
+import { randomBetween, randomSymbol, randomSymbols } from './bare-schedule.js';
 
-const ALPHABET = Buffer.from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789');
 const kind = process.argv[2] === 'flood' ? 'flood' : 'small';
 
-/** Random symbols (Math.random: the yardstick need not be reproducible). */
-function symbols(length: number): Buffer {
-  const out = Buffer.allocUnsafe(length);
-  for (let i = 0; i < length; i++) out[i] = ALPHABET[Math.floor(Math.random() * ALPHABET.length)] as number;
-  return out;
-}
-
-const floodFrame = encodeServerFrame('symbols', symbols(65_536), 0);
+const floodFrame = encodeServerFrame('symbols', randomSymbols(65_536), 0);
 /** The five frame heads (prefix and header) for 1-5 symbols, built once: a bare pump's only cost is the symbols. */
-const heads = [1, 2, 3, 4, 5].map((n) => encodeServerFrame('symbols', symbols(n), 0).subarray(0, -n));
+const heads = [1, 2, 3, 4, 5].map((n) => encodeServerFrame('symbols', randomSymbols(n), 0).subarray(0, -n));
 
 function batch(): Buffer {
   if (kind === 'flood') return floodFrame;
   const out = Buffer.allocUnsafe(64 * ((heads[4]?.length ?? 0) + 5));
   let at = 0;
   for (let i = 0; i < 64; i++) {
-    const n = 1 + Math.floor(Math.random() * 5);
+    const n = randomBetween(1, 5);
     at += (heads[n - 1] as Buffer).copy(out, at);
-    for (let j = 0; j < n; j++) out[at++] = ALPHABET[Math.floor(Math.random() * ALPHABET.length)] as number;
+    for (let j = 0; j < n; j++) out[at++] = randomSymbol();
   }
   return out.subarray(0, at);
 }

@@ -8,10 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
-import { encodeServerFrame } from '../../src/protocol/messages.js';
-
-const ALPHABET = Buffer.from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789');
-const random = (min: number, max: number): number => min + Math.floor(Math.random() * (max - min + 1));
+import { bareSchedule } from './bare-schedule.js';
 
 const option = (name: string): string | undefined => {
   const at = process.argv.indexOf(name);
@@ -21,18 +18,8 @@ const [cert, key] = [option('--tls-cert'), option('--tls-key')];
 
 const serve = (socket: Socket): void => {
   socket.on('error', () => undefined);
-  let timer: NodeJS.Timeout | undefined;
-  const next = (): void => {
-    const seconds = random(1, 5);
-    timer = setTimeout(() => {
-      const symbols = Buffer.allocUnsafe(random(1, 5));
-      for (let i = 0; i < symbols.length; i++) symbols[i] = ALPHABET[random(0, ALPHABET.length - 1)] as number;
-      socket.write(encodeServerFrame('symbols', symbols, seconds));
-      next();
-    }, seconds * 1000);
-  };
-  next();
-  socket.on('close', () => clearTimeout(timer));
+  const stop = bareSchedule((frame) => socket.write(frame));
+  socket.on('close', stop);
 };
 const server =
   cert === undefined || key === undefined

@@ -6,26 +6,13 @@
  * run, so the ratio says what our real work costs over the same library.
  */
 import { WebSocketServer } from 'ws';
-import { encodeServerFrame } from '../../src/protocol/messages.js';
-
-const ALPHABET = Buffer.from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789');
-const random = (min: number, max: number): number => min + Math.floor(Math.random() * (max - min + 1));
+import { bareSchedule } from './bare-schedule.js';
 
 const server = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, clientTracking: false });
 server.on('connection', (ws) => {
   ws.on('error', () => undefined);
-  let timer: NodeJS.Timeout | undefined;
-  const next = (): void => {
-    const seconds = random(1, 5);
-    timer = setTimeout(() => {
-      const symbols = Buffer.allocUnsafe(random(1, 5));
-      for (let i = 0; i < symbols.length; i++) symbols[i] = ALPHABET[random(0, ALPHABET.length - 1)] as number;
-      ws.send(encodeServerFrame('symbols', symbols, seconds));
-      next();
-    }, seconds * 1000);
-  };
-  next();
-  ws.on('close', () => clearTimeout(timer));
+  const stop = bareSchedule((frame) => ws.send(frame));
+  ws.on('close', stop);
 });
 server.on('listening', () => {
   const address = server.address();

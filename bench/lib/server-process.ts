@@ -85,8 +85,7 @@ export class ServerProcess {
 
   /** CPU time used so far (user + system), in seconds. */
   cpuSeconds(): number {
-    const { user, system } = this.cpuSplit();
-    return user + system;
+    return cpuSecondsOf(this.pid);
   }
 
   /**
@@ -123,7 +122,7 @@ export class ServerProcess {
 }
 
 /** CPU time used so far in user space and in the kernel, in seconds, by a process (all its threads) and its children. */
-export function cpuSplitOf(root: number): { user: number; system: number } {
+function cpuSplitOf(root: number): { user: number; system: number } {
   let user = 0;
   let system = 0;
   for (const pid of processTree(root)) {
@@ -132,6 +131,12 @@ export function cpuSplitOf(root: number): { user: number; system: number } {
     system += Number(fields[12]) / CLOCK_TICKS_PER_SECOND;
   }
   return { user, system };
+}
+
+/** CPU time used so far (user + system), in seconds, by a process (all its threads) and its children. */
+export function cpuSecondsOf(root: number): number {
+  const { user, system } = cpuSplitOf(root);
+  return user + system;
 }
 
 /** A process and all its descendants, found by their parent ids in /proc. */

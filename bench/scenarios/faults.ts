@@ -8,12 +8,12 @@ import { CheckingClient, Tally } from '../lib/checking-client.js';
 import { HOSTILE_KINDS } from '../lib/hostile.js';
 import type { HostileWave } from '../lib/hostile-worker.js';
 import { histogramDelta, ServerProcess, type Exit } from '../lib/server-process.js';
+import { DEFAULT_ALPHABET } from '../../src/server/config.js';
 
 const INTERVAL = { min: 0.05, max: 0.2 };
 /** A bystander chunk arriving later than its announced wait plus this is a disturbance. */
 const DISTURBANCE_MS = 250;
 const FRAME_TIMEOUT_S = 1;
-const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
 export interface FaultsOptions {
   /** Hostile connections in all (in a soak: in each wave, at most 500). */
@@ -108,7 +108,7 @@ export async function runFaults(options: FaultsOptions): Promise<FaultsResult> {
     );
 
     // Bystanders connect first; their numbers are the baseline the server must come back to.
-    for (let i = 0; i < options.bystanders; i++) bystanders.push(new CheckingClient(target, { alphabet: ALPHABET, minChars: 1, maxChars: 5 }, tally));
+    for (let i = 0; i < options.bystanders; i++) bystanders.push(new CheckingClient(target, { alphabet: DEFAULT_ALPHABET, minChars: 1, maxChars: 5 }, tally));
     await waitFor(() => tally.connected === options.bystanders, { timeoutMs: 10_000, what: 'the bystanders to connect' });
     const asker = setInterval(() => random.pick(bystanders).requestStatistics(), 5);
     timers.push(asker);

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { FrameDecoder } from '../../src/protocol/decoder.js';
 import { MessageType, SERVER_HEADER_KEYS, type Frame } from '../../src/protocol/frame.js';
 import { encodeClientRequest, encodeServerFrame, messageTypeOf, parseStatistics } from '../../src/protocol/messages.js';
-import { cpuSplitOf, ServerProcess } from '../lib/server-process.js';
+import { cpuSecondsOf, ServerProcess } from '../lib/server-process.js';
 
 const BARE_PUMP = fileURLToPath(new URL('../lib/bare-pump.js', import.meta.url));
 const ROUNDS = 3;
@@ -109,17 +109,13 @@ async function measure(
   });
   await once(socket, 'connect');
   await delay(WARM_UP_MS);
-  const cpu = (): number => {
-    const { user, system } = cpuSplitOf(pid);
-    return user + system;
-  };
   const windowStart = performance.now();
-  const windowCpu = cpu();
+  const windowCpu = cpuSecondsOf(pid);
   const windowSymbols = symbols;
   const windowBytes = bytes;
   await delay(seconds * 1000);
   const elapsed = (performance.now() - windowStart) / 1000;
-  const cores = (cpu() - windowCpu) / elapsed;
+  const cores = (cpuSecondsOf(pid) - windowCpu) / elapsed;
   const perSecond = scenario === 'flood' ? (symbols - windowSymbols) / elapsed : (bytes - windowBytes) / SMALL_FRAME_BYTES / elapsed;
   let answersChecked = 0;
   let answersWrong = 0;

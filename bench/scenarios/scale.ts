@@ -12,12 +12,12 @@ import type { HostileWave } from '../lib/hostile-worker.js';
 import { compareDashboards, type DashboardComparison } from '../lib/dashboards.js';
 import type { LoadPlan, WorkerMessage, WorkerReport } from '../lib/load-worker.js';
 import { BARE_SERVER_BIN, BARE_WS_SERVER_BIN, histogramDelta, ServerProcess } from '../lib/server-process.js';
+import { DEFAULT_ALPHABET } from '../../src/server/config.js';
 
 const WORKER = fileURLToPath(new URL('../lib/load-worker.js', import.meta.url));
 const HANDSHAKE_WORKER = fileURLToPath(new URL('../lib/handshake-worker.js', import.meta.url));
 /** Sockets one generator process holds at most: under `ulimit -n` 20,000 with room to spare. */
 const CLIENTS_PER_PROCESS = Number(process.env.BENCH_CLIENTS_PER_PROCESS ?? 15_000);
-const DEFAULT_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
 export interface ScaleOptions {
   readonly clients: number;
