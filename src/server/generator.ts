@@ -3,7 +3,7 @@ import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import type { JumpableRandomGenerator } from 'pure-rand/types/JumpableRandomGenerator';
 import type { Range } from './config.js';
 import { Keystream } from './keystream.js';
-import { KERNEL_SYMBOLS, pairTable, SymbolKernel } from './symbol-kernel.js';
+import { pairTable, SymbolKernel } from './symbol-kernel.js';
 import { takeLane, type Lane } from './symbol-lanes.js';
 
 /** One wait of a connection's schedule. */
@@ -157,7 +157,7 @@ class SymbolStream {
     }
     while (i < end) {
       if (shared.owner !== this || this.#used >= shared.end) this.#refill(end - i);
-      i = end - i >= LONG_FILL && this.#alphabet.length <= KERNEL_SYMBOLS ? this.#fillLong(out, i, end) : this.#fillShort(out, i, end);
+      i = end - i >= LONG_FILL ? this.#fillLong(out, i, end) : this.#fillShort(out, i, end);
     }
   }
 

@@ -89,6 +89,8 @@ export class SymbolKernel {
       this.#window = window;
     }
     if (this.#alphabet !== alphabet) {
+      // Never with the server's alphabets (at most 93 symbols, printable ASCII each once).
+      if (alphabet.length > KERNEL_SYMBOLS) throw new RangeError(`the symbol kernel takes at most ${KERNEL_SYMBOLS} symbols, not ${alphabet.length}`);
       this.#memory.fill(0, 0, KERNEL_SYMBOLS).set(alphabet, 0);
       this.#alphabet = alphabet;
     }

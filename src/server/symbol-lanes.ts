@@ -215,7 +215,7 @@ class Lanes {
 
   /** A lane for a stream whose next symbols start at keystream byte `start`, or undefined if none is free. */
   take(kernel: SymbolKernel, keystream: Keystream, nonceHigh: number, nonceLow: number, alphabet: Buffer, start: number): Lane | undefined {
-    if (this.#broken || alphabet.length > KERNEL_SYMBOLS) return undefined;
+    if (this.#broken) return undefined;
     const table = (this.#table ??= this.#start());
     if (table === undefined) return undefined;
     for (let lane = 0; lane < LANES; lane++) {
