@@ -17,7 +17,12 @@ import { SYMBOLS_WASM } from './symbols-wasm.js';
 export const KERNEL_SYMBOLS = 96;
 /** The most keystream one call maps: a segment (see symbol-lanes.ts) and the bytes before its first block. */
 export const KERNEL_WINDOW = 128 * 1024 + 1024;
-const KERNEL_IN = 1024;
+// The kernel's memory (see symbols.wat): the alphabet, its runs, the shuffles, the keystream, the symbols.
+const RUNS_AT = 96;
+/** Runs of consecutive bytes the kernel maps by adding and comparing; an alphabet of more is looked up. */
+const MAX_RUNS = 3;
+const SHUFFLES_AT = 256;
+const KERNEL_IN = 8192;
 const KERNEL_OUT = KERNEL_IN + KERNEL_WINDOW;
 
 /** 65536 mod n²: a draw whose x * n² mod 65536 falls below it is thrown away. */
@@ -55,7 +60,7 @@ declare const WebAssembly: { Module: new (bytes: Uint8Array) => object; Instance
 
 /**
  * The kernel and its memory: the alphabet at 0, the keystream at KERNEL_IN, the symbols at
- * KERNEL_OUT. One per thread, compiled on first use (a few hundred bytes, well under a
+ * KERNEL_OUT, and the alphabet's runs and the shuffles symbols.wat describes. One per thread, compiled on first use (a few hundred bytes, well under a
  * millisecond). Copying a window in and the symbols out costs about a microsecond each for a
  * 64 KiB chunk, against the tens the mapping takes in JavaScript.
  */
@@ -72,6 +77,16 @@ export class SymbolKernel {
     const instance = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(SYMBOLS_WASM, 'base64')));
     this.#exports = instance.exports as KernelExports;
     this.#memory = new Uint8Array(this.#exports.memory.buffer);
+    // For each mask of kept draws of eight, the bytes of their pairs in order, then zeros (an index past 15).
+    for (let mask = 0; mask < 256; mask++) {
+      const shuffle = this.#memory.subarray(SHUFFLES_AT + mask * 16, SHUFFLES_AT + mask * 16 + 16).fill(0x80);
+      let at = 0;
+      for (let draw = 0; draw < 8; draw++) {
+        if ((mask & (1 << draw)) === 0) continue;
+        shuffle[at++] = 2 * draw;
+        shuffle[at++] = 2 * draw + 1;
+      }
+    }
   }
 
   /** Draws read by the last `map`. */
@@ -92,6 +107,7 @@ export class SymbolKernel {
       // Never with the server's alphabets (at most 93 symbols, printable ASCII each once).
       if (alphabet.length > KERNEL_SYMBOLS) throw new RangeError(`the symbol kernel takes at most ${KERNEL_SYMBOLS} symbols, not ${alphabet.length}`);
       this.#memory.fill(0, 0, KERNEL_SYMBOLS).set(alphabet, 0);
+      this.#memory.set(runsOf(alphabet), RUNS_AT);
       this.#alphabet = alphabet;
     }
     const size = alphabet.length;
@@ -101,4 +117,25 @@ export class SymbolKernel {
     out.set(this.#memory.subarray(KERNEL_OUT, KERNEL_OUT + pairs * 2), at);
     return pairs;
   }
+}
+
+/**
+ * The kernel's runs parameters for an alphabet (see symbols.wat): the first symbol, then for
+ * the second and third runs the last index before each and what each adds to the symbol of an
+ * index over the run before it (mod 256), and at 7 whether they serve (three runs or fewer).
+ */
+export function runsOf(alphabet: Buffer): Uint8Array {
+  const starts = [0];
+  for (let at = 1; at < alphabet.length; at++) if (alphabet[at] !== (alphabet[at - 1] as number) + 1) starts.push(at);
+  const params = new Uint8Array(8);
+  if (starts.length > MAX_RUNS) return params;
+  params[0] = alphabet[0] as number;
+  for (let run = 1; run < MAX_RUNS; run++) {
+    const at = starts[run];
+    // No such run: an index over 127 never comes.
+    params[2 * run - 1] = at === undefined ? 127 : at - 1;
+    params[2 * run] = at === undefined ? 0 : (alphabet[at] as number) - at - ((alphabet[at - 1] as number) - (at - 1));
+  }
+  params[7] = 1;
+  return params;
 }

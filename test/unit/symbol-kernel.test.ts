@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DEFAULT_ALPHABET } from '../../src/server/config.js';
-import { pairTable, SymbolKernel } from '../../src/server/symbol-kernel.js';
+import { pairTable, runsOf, SymbolKernel } from '../../src/server/symbol-kernel.js';
 
 /** Every 16-bit draw once, little-endian, in order. */
 const EVERY_DRAW = Buffer.alloc(131_072);
@@ -20,7 +20,24 @@ function byTable(window: Buffer, alphabet: Buffer): Buffer {
 
 void describe('SymbolKernel', () => {
   const kernel = new SymbolKernel();
-  const alphabets = [DEFAULT_ALPHABET, 'ab', 'xyz', '0123456789abcdef', Array.from({ length: 93 }, (_, i) => String.fromCharCode(34 + i)).join('')];
+  const printable = Array.from({ length: 93 }, (_, i) => String.fromCharCode(34 + i)).join('');
+  // Alphabets of three runs of consecutive bytes or fewer are mapped by adding, the others
+  // looked up (with the last two tables for more than 64 symbols): each kind is here.
+  const alphabets = [
+    DEFAULT_ALPHABET,
+    'ab',
+    'xyz',
+    '0123456789abcdef',
+    printable,
+    `${DEFAULT_ALPHABET}+/`,
+    'zyxwvutsrqponmlkjihgfedcba',
+    [...printable].reverse().join(''),
+  ];
+
+  void it('has alphabets of both kinds to check', () => {
+    const kinds = new Set(alphabets.map((alphabet) => runsOf(Buffer.from(alphabet, 'latin1'))[7]));
+    assert.deepEqual([...kinds].sort(), [0, 1]);
+  });
 
   for (const alphabet of alphabets) {
     void it(`maps every draw as the table does: ${alphabet.length} symbols`, () => {
