@@ -76,6 +76,7 @@ export class ChunkSchedule implements Slot {
 
   /** The buffer has room again: a chunk owed goes out in the next turn. */
   resume(): void {
+    this.#reclaimSent();
     if (!this.#owed) return;
     this.#owed = false;
     this.#ready = true;
@@ -110,18 +111,22 @@ export class ChunkSchedule implements Slot {
   }
 
   /**
-   * Sends the chunk that is due. With no wait after it, the next ones join it in one buffer, up
-   * to a burst, each frame written in place: no buffer per frame, no copying.
+   * Sends the chunk that is due. With no wait after it, the next ones join it in one write, up
+   * to a burst: each frame written in place in one buffer, or, for a stream that lends its
+   * symbols (a flood), as its head and the stream's own memory, with no copy at all.
    */
   #sendBurst(): void {
     const core = this.#core;
-    const { generator, counter } = core;
+    const { generator, counter, transport } = core;
     const { stats, chunkEvents, emit } = core.context;
     // One clock reading per burst: within a burst every chunk is due now.
     const now = performance.now();
     // A transport that sends each write as one message gets each frame written on its own,
     // from its own part of the burst's buffer.
-    const joins = core.transport.joinsFrames;
+    const joins = transport.joinsFrames;
+    // Lent symbols stay the stream's until the transport has sent them (queuedBytes 0); the
+    // chunk events, which carry the symbols away, need copies.
+    const pieces = joins && !chunkEvents && generator.lends && transport.writeAll !== undefined ? this.#lentPieces() : undefined;
     let burst: Buffer | undefined;
     let at = 0;
     let frames = 0;
@@ -133,12 +138,18 @@ export class ChunkSchedule implements Slot {
       wait = generator.nextWait();
       const head = serverFrameHead(MessageType.symbols, length, this.#lastSleep);
       const size = head.length + length;
-      // A chunk followed by a wait (the usual case) gets a buffer of its own size; a burst,
-      // one buffer for all its frames.
-      burst ??= Buffer.allocUnsafe(wait.ms > 0 ? size : this.#burstCapacity);
-      burst.set(head, at);
-      generator.fill(burst, at + head.length, at + size);
-      if (chunkEvents) emit({ type: 'chunk', peer: core.peer, content: burst.subarray(at + head.length, at + size), sleepTime: this.#lastSleep, frameBytes: size, lateMs });
+      if (pieces !== undefined) {
+        pieces.push(head);
+        generator.lend(length, pieces);
+      } else {
+        // A chunk followed by a wait (the usual case) gets a buffer of its own size; a burst,
+        // one buffer for all its frames.
+        burst ??= Buffer.allocUnsafe(wait.ms > 0 ? size : this.#burstCapacity);
+        burst.set(head, at);
+        generator.fill(burst, at + head.length, at + size);
+        if (chunkEvents) emit({ type: 'chunk', peer: core.peer, content: burst.subarray(at + head.length, at + size), sleepTime: this.#lastSleep, frameBytes: size, lateMs });
+        if (!joins) core.write(burst.subarray(at, at + size));
+      }
       at += size;
       frames++;
       counter.add(length);
@@ -146,12 +157,27 @@ export class ChunkSchedule implements Slot {
       stats.chunkSent(length, lateMs);
       this.#nextWait = wait.seconds;
       this.#dueAt = now + wait.ms;
-      if (!joins) core.write(burst.subarray(at - size, at));
     } while (wait.ms === 0 && frames < BURST_FRAMES && at < BURST_BYTES && (joins || (core.open && !core.blocked)));
     this.#ready = false;
-    if (joins) core.write(at === burst.length ? burst : burst.subarray(0, at));
+    if (pieces !== undefined) {
+      core.write(pieces);
+      this.#reclaimSent();
+    } else if (joins && burst !== undefined) {
+      core.write(at === burst.length ? burst : burst.subarray(0, at));
+    }
     if (!core.open) return;
     this.#wait(wait, now);
+  }
+
+  /** A list for a burst's lent pieces, once what the last burst lent is back. */
+  #lentPieces(): Uint8Array[] {
+    this.#reclaimSent();
+    return [];
+  }
+
+  /** Once the transport has sent everything, the symbols lent to it are the stream's again. */
+  #reclaimSent(): void {
+    if (this.#core.transport.queuedBytes === 0) this.#core.generator.reclaim();
   }
 
   /** Room for a whole burst: BURST_FRAMES of the largest frame, or BURST_BYTES and then one more. */

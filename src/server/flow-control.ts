@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { ErrorCode, ProtocolError } from '../protocol/errors.js';
+import type { Transport } from '../transport/transport.js';
 import { guarded, type SessionCore } from './session-core.js';
 
 /**
@@ -22,10 +23,13 @@ export class FlowControl {
     return this.#blockedAt !== undefined;
   }
 
-  /** Writes `frame`; returns true if this write found the buffer full and blocked the connection. */
-  write(frame: Buffer): boolean {
+  /**
+   * Writes `frame`, or pieces to go back to back (see Transport.writeAll); returns true if this
+   * write found the buffer full and blocked the connection.
+   */
+  write(frame: Buffer | readonly Uint8Array[]): boolean {
     const { transport } = this.#core;
-    if (transport.write(frame)) return false;
+    if (Buffer.isBuffer(frame) ? transport.write(frame) : writeAll(transport, frame)) return false;
     // write() also says false on a connection that is ended or destroyed (a peer that left):
     // that is not a full buffer, and the close that follows does the cleaning up.
     if (this.#blockedAt !== undefined || !transport.writable) return false;
@@ -53,4 +57,9 @@ export class FlowControl {
     const seconds = flow.#core.context.config.slowClientTimeoutMs / 1000;
     flow.#core.fail(new ProtocolError(ErrorCode.slowConsumer, `client read nothing for ${seconds} s`));
   }
+}
+
+function writeAll(transport: Transport, pieces: readonly Uint8Array[]): boolean {
+  if (transport.writeAll === undefined) throw new Error(`a ${transport.kind} transport cannot write pieces`);
+  return transport.writeAll(pieces);
 }

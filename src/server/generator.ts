@@ -4,7 +4,7 @@ import type { JumpableRandomGenerator } from 'pure-rand/types/JumpableRandomGene
 import type { Range } from './config.js';
 import { Keystream } from './keystream.js';
 import { pairTable, SymbolKernel } from './symbol-kernel.js';
-import { takeLane, type Lane } from './symbol-lanes.js';
+import { SEGMENT_BYTES, takeLane, type Lane } from './symbol-lanes.js';
 
 /** One wait of a connection's schedule. */
 export interface Wait {
@@ -80,6 +80,28 @@ export class SymbolGenerator {
     this.#symbols.fill(out, start, end);
   }
 
+  /**
+   * Whether the next symbols can be lent rather than written: the stream floods, and its
+   * segments are made ahead (see `lend`).
+   */
+  get lends(): boolean {
+    return this.#symbols.lends;
+  }
+
+  /**
+   * The next `length` symbols, the same as `fill` would write, as pieces of memory pushed onto
+   * `pieces`: no copy. They are lent until `reclaim`, which the borrower calls once it has done
+   * with every piece (a socket, once it has sent them); only while `lends`.
+   */
+  lend(length: number, pieces: Uint8Array[]): void {
+    this.#symbols.lend(length, pieces);
+  }
+
+  /** Everything lent so far is done with. */
+  reclaim(): void {
+    this.#symbols.reclaim();
+  }
+
   /** The connection ended: gives back what its stream holds (see SymbolStream.release). */
   release(): void {
     this.#symbols.release();
@@ -129,6 +151,14 @@ class SymbolStream {
   #lane: Lane | undefined;
   #segment: Uint8Array = EMPTY;
   #segmentAt = 0;
+  /**
+   * Where `fill` copies a segment out of the shared memory first: V8 copies out of shared
+   * memory byte by byte unless both sides have the same alignment (31 us for a segment into a
+   * frame at an odd offset, 4 us into memory aligned like it), and the slot is free at once.
+   */
+  #staging: Uint8Array | undefined;
+  /** Part of the staging copy was lent: the next copy needs memory of its own. */
+  #stagingLent = false;
 
   constructor(alphabet: Buffer, keystream: Keystream, nonceHigh: number, nonceLow: number, floods: boolean) {
     this.#alphabet = alphabet;
@@ -161,6 +191,36 @@ class SymbolStream {
     }
   }
 
+  get lends(): boolean {
+    return this.#lane !== undefined;
+  }
+
+  lend(length: number, pieces: Uint8Array[]): void {
+    const lane = this.#lane;
+    if (lane === undefined) throw new Error('only a stream with a lane lends its symbols');
+    let left = length;
+    if (left > 0 && this.#carry !== 0) {
+      pieces.push(Buffer.of(this.#carry));
+      this.#carry = 0;
+      left--;
+    }
+    while (left > 0) {
+      if (this.#segmentAt === this.#segment.length) {
+        this.#segment = lane.next();
+        this.#segmentAt = 0;
+      }
+      const take = Math.min(left, this.#segment.length - this.#segmentAt);
+      pieces.push(this.#segment.subarray(this.#segmentAt, this.#segmentAt + take));
+      if (this.#segment.buffer === this.#staging?.buffer) this.#stagingLent = true;
+      this.#segmentAt += take;
+      left -= take;
+    }
+  }
+
+  reclaim(): void {
+    this.#lane?.reclaim();
+  }
+
   /** Gives back what the stream holds beyond its own fields (a lane). */
   release(): void {
     this.#lane?.release();
@@ -170,15 +230,29 @@ class SymbolStream {
   #fillFromLane(lane: Lane, out: Buffer, start: number, end: number): void {
     let i = start;
     while (i < end) {
-      if (this.#segmentAt === this.#segment.length) {
-        this.#segment = lane.next();
-        this.#segmentAt = 0;
-      }
+      if (this.#segmentAt === this.#segment.length) this.#copyNext(lane);
       const take = Math.min(end - i, this.#segment.length - this.#segmentAt);
       out.set(this.#segment.subarray(this.#segmentAt, this.#segmentAt + take), i);
       this.#segmentAt += take;
       i += take;
     }
+  }
+
+  /** The lane's next segment, copied out of the shared memory (see #staging) unless it has memory of its own. */
+  #copyNext(lane: Lane): void {
+    const symbols = lane.next();
+    this.#segmentAt = 0;
+    if (!(symbols.buffer instanceof SharedArrayBuffer)) {
+      this.#segment = symbols;
+      return;
+    }
+    if (this.#staging === undefined || this.#stagingLent) {
+      this.#staging = new Uint8Array(SEGMENT_BYTES);
+      this.#stagingLent = false;
+    }
+    this.#staging.set(symbols);
+    this.#segment = this.#staging.subarray(0, symbols.length);
+    lane.free();
   }
 
   /** Draw by draw from the window, up to `end` or the window's end; returns where it stopped. */

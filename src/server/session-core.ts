@@ -37,8 +37,8 @@ export interface SessionCore {
   readonly open: boolean;
   /** Whether the peer's buffer is full: nothing more is written and nothing read until it drains. */
   readonly blocked: boolean;
-  /** Writes a frame, minding the buffer (see FlowControl). */
-  write(frame: Buffer): void;
+  /** Writes a frame, or pieces to go back to back, minding the buffer (see FlowControl). */
+  write(frame: Buffer | readonly Uint8Array[]): void;
   /** The wait before the last chunk: every frame's `sleep_time`, as the original's. */
   readonly lastSleep: number;
   /** Asks for a share of the next turn of the loop. */

@@ -109,7 +109,7 @@ export class Session implements SessionCore, TransportHandler, TurnTaker, Monito
 
   // ---- for the parts -------------------------------------------------------------------------
 
-  write(frame: Buffer): void {
+  write(frame: Buffer | readonly Uint8Array[]): void {
     if (!this.#flow.write(frame)) return;
     // Blocked: no more reading, and a frame the peer has begun is not its fault while we wait.
     this.#requests.stopFrameTimer();
@@ -232,6 +232,9 @@ export class Session implements SessionCore, TransportHandler, TurnTaker, Monito
     if (session.#phase === Phase.closed) return;
     session.#phase = Phase.closed;
     session.#stopAll();
+    // Only now: until the connection is gone, its transport may still be sending symbols the
+    // stream lent it.
+    session.generator.release();
     clearTimeout(session.#graceTimer);
     session.#graceTimer = undefined;
     const { transport } = session;
@@ -268,7 +271,6 @@ export class Session implements SessionCore, TransportHandler, TurnTaker, Monito
 
   #stopAll(): void {
     this.#schedule.stop();
-    this.generator.release();
     this.#requests.stopFrameTimer();
     this.#flow.stop();
   }

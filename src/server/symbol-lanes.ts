@@ -18,8 +18,11 @@ import { KERNEL_SYMBOLS, type SymbolKernel } from './symbol-kernel.js';
 export const SEGMENT_BYTES = 128 * 1024;
 /** Flooding streams served at once; the others make their symbols on this thread, as before. */
 const LANES = 4;
-/** Segments a lane holds: the helper can be this many ahead of the stream. */
-const SLOTS = 4;
+/**
+ * Segments a lane holds. A socket keeps the segments of its last write until it has sent them
+ * (two or three of a 256 KiB burst), so the helper can be the rest ahead of the stream.
+ */
+const SLOTS = 8;
 /**
  * The longest this thread waits for a segment the helper is making: a helper that takes longer
  * has lost its core to others, and the stream makes that segment itself rather than hold up
@@ -92,7 +95,7 @@ export class LaneTable {
 
   /** Marks a slot's segment made, and wakes the other thread if it waits for it. */
   finish(slot: number, count: number, byHelper: boolean): void {
-    this.words[SLOT_BASE + slot * SLOT_WORDS + SLOT_COUNT] = count;
+    this.setCount(slot, count);
     if (byHelper) Atomics.add(this.words, HELPER_MADE, 1);
     Atomics.store(this.words, stateIndex(slot), SlotState.done);
     Atomics.notify(this.words, stateIndex(slot));
@@ -101,6 +104,11 @@ export class LaneTable {
   /** Waits while a slot is in `state`; false if it still is after `ms`. */
   waitWhile(slot: number, state: number, ms: number): boolean {
     return Atomics.wait(this.words, stateIndex(slot), state, ms) !== 'timed-out' || this.state(slot) !== state;
+  }
+
+  /** The symbols in a slot's segment. */
+  setCount(slot: number, count: number): void {
+    this.words[SLOT_BASE + slot * SLOT_WORDS + SLOT_COUNT] = count;
   }
 
   start(slot: number): number {
@@ -129,8 +137,14 @@ export class LaneTable {
     if (Atomics.load(this.words, HELPER_SLEEPS) === 1) Atomics.notify(this.words, SEQUENCE, 1);
   }
 
-  /** The queued slot with the oldest ticket, or -1. */
-  oldestQueued(): number {
+  /**
+   * The slot the helper should make next, or -1 for none: in the lane that queued the oldest
+   * segment still queued (lanes take turns), the segment furthest ahead. The stream makes the
+   * ones it needs next itself when the helper is behind, so the two work from the two ends of
+   * the queue and meet in the middle, rather than the stream waiting for the one the helper is
+   * at.
+   */
+  helperNext(): number {
     let oldest = -1;
     let ticket = 0;
     for (let slot = 0; slot < LANES * SLOTS; slot++) {
@@ -141,7 +155,12 @@ export class LaneTable {
         ticket = mine;
       }
     }
-    return oldest;
+    if (oldest === -1) return -1;
+    let furthest = oldest;
+    for (let slot = laneOf(oldest) * SLOTS; slot < (laneOf(oldest) + 1) * SLOTS; slot++) {
+      if (this.state(slot) === SlotState.queued && this.start(slot) > this.start(furthest)) furthest = slot;
+    }
+    return furthest;
   }
 
   /**
@@ -309,7 +328,11 @@ export function stopLaneHelper(): Promise<void> {
   return lanes.stop();
 }
 
-/** One flooding stream's segments, in order, each from the helper or made here. */
+/**
+ * One flooding stream's segments, in order, each from the helper or made here. A segment is
+ * lent: `next` hands out the slot's own memory, and the slot goes back to the helper only at
+ * `reclaim`, once whoever the symbols were lent to (a socket's write) has done with them.
+ */
 export class Lane {
   readonly #lanes: Lanes;
   readonly #table: LaneTable;
@@ -319,16 +342,14 @@ export class Lane {
   readonly #nonceHigh: number;
   readonly #nonceLow: number;
   readonly #alphabet: Buffer;
-  /**
-   * The segment in use, copied out of the shared memory at once: V8 copies out of shared memory
-   * byte by byte unless both sides have the same alignment (31 us for a segment into a frame at
-   * an odd offset, 4 us into memory aligned like it), and the slot is free for the helper again.
-   */
-  readonly #staging = new Uint8Array(SEGMENT_BYTES);
   /** Where the segment to use next starts in the keystream. */
   #position: number;
   /** The slot of the segment to use next, of SLOTS in a ring. */
   #next = 0;
+  /** Slots whose memory is lent out, oldest first; the last may be the segment in use. */
+  readonly #lent: number[] = [];
+  /** The slot of the segment in use, or -1 when it lives in memory of its own. */
+  #current = -1;
   #released = false;
 
   constructor(owner: Lanes, table: LaneTable, lane: number, kernel: SymbolKernel, keystream: Keystream, nonceHigh: number, nonceLow: number, alphabet: Buffer, start: number) {
@@ -344,35 +365,60 @@ export class Lane {
     for (let index = 0; index < SLOTS; index++) table.queue(this.#slot(index), start + index * SEGMENT_BYTES);
   }
 
-  /** The next segment's symbols: valid until the next call. */
+  /**
+   * The next segment's symbols, lent until `reclaim` (or `free`): they are the slot's memory,
+   * or memory of their own where the slot cannot serve.
+   */
   next(): Uint8Array {
     const position = this.#position;
     this.#position += SEGMENT_BYTES;
-    if (this.#lanes.broken) return this.#makeHere(position);
+    this.#current = -1;
+    if (this.#lanes.broken) return this.#makeApart(position);
     const table = this.#table;
     const slot = this.#slot(this.#next);
     this.#next = (this.#next + 1) % SLOTS;
-    let symbols: Uint8Array;
     if (table.start(slot) !== position) {
-      // The slot still holds (or the helper still makes) a segment this stream made itself
-      // when the helper was late: that one is stale.
-      symbols = this.#makeHere(position);
-    } else if (table.move(slot, SlotState.queued, SlotState.mine)) {
+      // The slot is still lent, or holds (or the helper still makes) a segment this stream
+      // made itself when the helper was late: it has not got this one.
+      // (A slot the helper may be taking, one queued, is never written here.)
+      const state = table.state(slot);
+      if (state === SlotState.done || state === SlotState.free) this.#requeue(slot);
+      return this.#makeApart(position);
+    }
+    if (table.move(slot, SlotState.queued, SlotState.mine)) {
       // The helper has not begun it (it is behind, or asleep): made here, as the stream needs it now.
-      symbols = this.#makeHere(position);
+      this.#lanes.madeHere++;
+      table.setCount(slot, this.#makeInto(position, table.room(slot)));
     } else if (table.state(slot) === SlotState.working && !this.#awaitHelper(slot)) {
       // The helper lost its core: rather than hold up every other client, make it here.
       this.#lanes.late++;
-      symbols = this.#makeHere(position);
+      return this.#makeApart(position);
     } else {
-      symbols = this.#copy(slot);
+      table.move(slot, SlotState.done, SlotState.mine);
     }
-    // The slot takes the segment after the ones queued, unless the helper is still at a stale one.
-    if (table.state(slot) !== SlotState.working) table.queue(slot, position + SLOTS * SEGMENT_BYTES);
-    return symbols;
+    this.#lent.push(slot);
+    this.#current = slot;
+    return table.symbols(slot);
   }
 
-  /** Gives the lane back (the stream ended). */
+  /** The segments lent so far, but the one in use, are done with: their slots take the segments after the ones queued. */
+  reclaim(): void {
+    const keep = this.#current;
+    for (const slot of this.#lent) if (slot !== keep) this.#requeue(slot);
+    this.#lent.length = 0;
+    if (keep !== -1) this.#lent.push(keep);
+  }
+
+  /** The segment in use is done with (it was copied): its slot goes back at once. */
+  free(): void {
+    const slot = this.#current;
+    if (slot === -1) return;
+    this.#lent.splice(this.#lent.indexOf(slot), 1);
+    this.#current = -1;
+    this.#requeue(slot);
+  }
+
+  /** Gives the lane back (the stream ended, and nothing it lent is read any more). */
   release(): void {
     if (this.#released) return;
     this.#released = true;
@@ -383,29 +429,31 @@ export class Lane {
     return this.#lane * SLOTS + index;
   }
 
+  /** Queues a slot for the segment the stream will next want of it, by its place in the ring. */
+  #requeue(slot: number): void {
+    const ahead = (slot - this.#lane * SLOTS - this.#next + SLOTS) % SLOTS;
+    this.#table.queue(slot, this.#position + ahead * SEGMENT_BYTES);
+  }
+
   /** Waits for the helper's segment, making the one after it meanwhile if the helper has not begun that too; false if it took too long. */
   #awaitHelper(slot: number): boolean {
     const table = this.#table;
     const after = this.#slot(this.#next);
-    if (table.move(after, SlotState.queued, SlotState.mine)) this.#make(after);
+    if (table.move(after, SlotState.queued, SlotState.mine)) {
+      this.#lanes.madeHere++;
+      table.finish(after, this.#makeInto(table.start(after), table.room(after)), false);
+    }
     return table.waitWhile(slot, SlotState.working, helperWaitMs);
   }
 
-  #make(slot: number): void {
-    const count = makeSegment(this.#kernel, this.#keystream, this.#nonceHigh, this.#nonceLow, this.#table.start(slot), this.#alphabet, this.#table.room(slot));
-    this.#table.finish(slot, count, false);
-    this.#lanes.madeHere++;
+  #makeInto(position: number, out: Uint8Array): number {
+    return makeSegment(this.#kernel, this.#keystream, this.#nonceHigh, this.#nonceLow, position, this.#alphabet, out);
   }
 
-  #copy(slot: number): Uint8Array {
-    const symbols = this.#table.symbols(slot);
-    this.#staging.set(symbols);
-    return this.#staging.subarray(0, symbols.length);
-  }
-
-  /** The segment at `position`, made here into the staging memory, outside the lane. */
-  #makeHere(position: number): Uint8Array {
+  /** The segment at `position`, made here into memory of its own (it is lent like a slot's, and nobody else writes it). */
+  #makeApart(position: number): Uint8Array {
     this.#lanes.madeHere++;
-    return this.#staging.subarray(0, makeSegment(this.#kernel, this.#keystream, this.#nonceHigh, this.#nonceLow, position, this.#alphabet, this.#staging));
+    const out = Buffer.allocUnsafe(SEGMENT_BYTES);
+    return out.subarray(0, this.#makeInto(position, out));
   }
 }

@@ -29,6 +29,16 @@ export class TcpTransport implements Transport {
     return this.#socket.write(data);
   }
 
+  writeAll(pieces: readonly Uint8Array[]): boolean {
+    // Corked, the socket gathers the pieces and hands them to the system in one writev.
+    const socket = this.#socket;
+    socket.cork();
+    let room = true;
+    for (const piece of pieces) room = socket.write(piece);
+    socket.uncork();
+    return room;
+  }
+
   get needsDrain(): boolean {
     return this.#socket.writableNeedDrain;
   }

@@ -52,6 +52,12 @@ export interface Transport {
    * bytes are still queued, and `onDrain` says when there is room again.
    */
   write(data: Buffer): boolean;
+  /**
+   * Queues pieces to go back to back, as one write of their bytes, without copying them: each
+   * piece stays in use until `queuedBytes` is back to 0, and its memory must not change till
+   * then. Returns what `write` would. Only a transport that joins frames has it.
+   */
+  writeAll?(pieces: readonly Uint8Array[]): boolean;
   /** Whether a write said the buffer was full and no drain has come since. */
   readonly needsDrain: boolean;
   /** False once our side is ended or the connection destroyed: writes go nowhere. */

@@ -51,8 +51,8 @@ void describe('symbol lanes', () => {
     const before = laneCounts().helper;
     const first = Buffer.alloc(2048);
     flooding.fill(first, 0, first.length);
-    // The lane queued three segments and this fill needed the first: one of the three this
-    // thread made (the first, or the second while the helper made the first), the helper the others.
+    // The lane queued its segments and this fill needed the first, which this thread made (the
+    // helper starts from the far end): the helper makes the others.
     await waitFor(() => laneCounts().helper >= before + 2, { timeoutMs: 10_000, what: 'the helper to make two segments' });
     const rest = drawSymbols(flooding, 600_000, () => 65_536);
     flooding.release();
@@ -103,6 +103,34 @@ void describe('symbol lanes', () => {
     } finally {
       setHelperWait(wait);
     }
+  });
+
+  void it('lend symbols that stay as they were until they are reclaimed, however far the stream goes meanwhile', () => {
+    const [flooding] = streams(13, 1, FLOODS) as [SymbolGenerator];
+    const [reference] = streams(13, 1, WAITS) as [SymbolGenerator];
+    // A fill takes the lane (copying), then everything is lent: first 3 MB held at once, more
+    // than every slot of the lane, while the helper goes on making segments into the slots the
+    // stream has passed; then reclaimed after every piece, as a socket that keeps up does.
+    const first = Buffer.alloc(2_048);
+    flooding.fill(first, 0, first.length);
+    assert.ok(flooding.lends, 'the stream lends once it has a lane');
+    const held: Uint8Array[] = [];
+    for (let at = 0; at < 3_000_000; at += 60_000) flooding.lend(60_000, held);
+    const heldBytes = Buffer.concat(held);
+    assert.ok(Buffer.concat([first, heldBytes]).equals(drawSymbols(reference, first.length + heldBytes.length, () => 65_536)), 'held while the stream went on');
+    flooding.reclaim();
+    const reclaimedEach: Buffer[] = [];
+    for (let at = 0; at < 2_000_000; at += 50_000) {
+      const pieces: Uint8Array[] = [];
+      flooding.lend(50_000, pieces);
+      reclaimedEach.push(Buffer.concat(pieces));
+      flooding.reclaim();
+    }
+    // And a fill after lending gives the next symbols too.
+    const last = Buffer.alloc(100_000);
+    flooding.fill(last, 0, last.length);
+    flooding.release();
+    assert.ok(Buffer.concat([...reclaimedEach, last]).equals(drawSymbols(reference, 2_100_000, () => 65_536)), 'reclaimed as it went');
   });
 
   // Last: the helper does not come back.
