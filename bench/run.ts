@@ -1,7 +1,7 @@
 /**
  * The benchmark suite: `npm run bench [-- SCENARIO ...] [options]`.
  *
- * Scenarios: scale, flood, small, startup, isolation (these by default), and faults. See
+ * Scenarios: scale, flood, segments, small, startup, isolation (these by default), and faults. See
  * BENCHMARKS.md for what each measures, the floors it is held to, and the latest figures.
  *
  *   npm run bench -- scale --clients 19000 --hold 60
@@ -29,13 +29,14 @@ import { faultsFailures, runFaults, type FaultsResult } from './scenarios/faults
 import { changePercent, type DashboardComparison, type Estimate } from './lib/dashboards.js';
 import { runScale, type ScaleResult } from './scenarios/scale.js';
 import { runPump, type PumpResult } from './scenarios/pump.js';
+import { runSegments, type SegmentsResult } from './scenarios/segments.js';
 import { runStartup, type StartupResult } from './scenarios/startup.js';
 import { runIsolation, type IsolationResult } from './scenarios/isolation.js';
 
-const SCENARIOS = ['scale', 'flood', 'small', 'startup', 'isolation', 'faults'] as const;
+const SCENARIOS = ['scale', 'flood', 'segments', 'small', 'startup', 'isolation', 'faults'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 /** The fault benchmark is its own run: it needs the machine to itself to judge bystanders' lateness. */
-const DEFAULT_SCENARIOS: readonly Scenario[] = ['scale', 'flood', 'small', 'startup', 'isolation'];
+const DEFAULT_SCENARIOS: readonly Scenario[] = ['scale', 'flood', 'segments', 'small', 'startup', 'isolation'];
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -87,6 +88,7 @@ const results: {
   scaleTls?: ScaleResult;
   scaleBareTls?: ScaleResult;
   flood?: PumpResult;
+  segments?: SegmentsResult;
   small?: PumpResult;
   startup?: StartupResult;
   isolation?: IsolationResult;
@@ -154,6 +156,14 @@ for (const scenario of scenarios) {
       progress('');
       printPump(pump);
       if (pump.answersWrong > 0) failures.push(`${scenario}: wrong statistics answer`);
+      break;
+    }
+    case 'segments': {
+      if (target !== undefined) break;
+      const segments = runSegments({ rounds: smoke ? 3 : 9, iterations: smoke ? 20 : 1000, progress });
+      results.segments = segments;
+      progress('');
+      printSegments(segments);
       break;
     }
     case 'startup': {
@@ -367,6 +377,15 @@ function printPump(r: PumpResult): void {
     ['ours', `${fmtRate(r.ours.perSecond, r.unit)} (${r.ours.runs.map((v) => fmtRate(v, r.unit)).join(', ')}); ${r.ours.cores.toFixed(2)} cores`],
     ['bare Node pump', `${fmtRate(r.bare.perSecond, r.unit)} (${r.bare.runs.map((v) => fmtRate(v, r.unit)).join(', ')}); ${r.bare.cores.toFixed(2)} cores`],
     ['ratio (medians)', `${r.ratio.toFixed(2)}x`],
+  ]);
+}
+
+function printSegments(r: SegmentsResult): void {
+  table(`segments: one flooding segment (128 KiB of keystream) on one thread, median of ${r.rounds} rounds of ${r.iterations}`, [
+    ['keystream (AES-128-CTR)', `${r.keystreamUs.toFixed(1)} us`],
+    ['kernel, alphabet by runs (the default)', `${r.kernelByRunsUs.toFixed(1)} us`],
+    ['kernel, alphabet by tables (five runs)', `${r.kernelByTablesUs.toFixed(1)} us`],
+    ['the whole segment', `${r.segmentUs.toFixed(1)} us`],
   ]);
 }
 

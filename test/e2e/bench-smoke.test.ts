@@ -4,6 +4,7 @@ import { HOSTILE_KINDS } from '../../bench/lib/hostile.js';
 import { runFaults } from '../../bench/scenarios/faults.js';
 import { runScale } from '../../bench/scenarios/scale.js';
 import { runIsolation } from '../../bench/scenarios/isolation.js';
+import { runSegments } from '../../bench/scenarios/segments.js';
 import { makeCertificates, NO_OPENSSL } from '../support/certs.js';
 
 const quiet = (): void => undefined;
@@ -29,6 +30,14 @@ void describe('benchmark smoke runs', () => {
     assert.equal(result.answersWrong, 0, figures);
     assert.equal(result.badChunks, 0, figures);
     assert.equal(result.dropped, 0, figures);
+  });
+
+  void it('segments: each part of a flooding segment timed, on both ways through the kernel', () => {
+    const result = runSegments({ rounds: 2, iterations: 5, progress: quiet });
+    const figures = JSON.stringify(result);
+    for (const us of [result.keystreamUs, result.kernelByRunsUs, result.kernelByTablesUs, result.segmentUs]) assert.ok(Number.isFinite(us) && us > 0, figures);
+    // A segment is its keystream and its mapping: it cannot cost less than its mapping.
+    assert.ok(result.segmentUs > result.kernelByRunsUs, figures);
   });
 
   void it('load generator over WebSocket: checking clients of the web port, every answer right', async () => {
