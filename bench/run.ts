@@ -268,14 +268,7 @@ function printScale(r: ScaleResult, title?: string): void {
     ['server CPU', r.serverCpuPercent === undefined ? 'n/a' : `${r.serverCpuPercent.toFixed(1)} % of one core, ${r.serverCpuUsPerChunk?.toFixed(1) ?? 'n/a'} us per chunk, ${Math.round((r.serverCpuSystemShare ?? 0) * 100)} % of it in the kernel`],
     ['server RSS', r.serverRssMb === undefined ? 'n/a' : `${r.serverRssMb.toFixed(1)} MB (idle ${r.serverIdleRssMb?.toFixed(1) ?? '?'} MB), ${r.rssPerClientKb?.toFixed(2) ?? '?'} KB per client`],
     ['server log lines', String(r.serverLogLines ?? 'n/a')],
-    [
-      'server GC during the hold',
-      r.gc === undefined
-        ? 'n/a'
-        : Object.entries(r.gc)
-            .map(([kind, g]) => `${kind} ${g.count} (${g.totalMs} ms, longest > ${g.maxMs} ms)`)
-            .join(', ') || 'none',
-    ],
+    ['server GC during the hold', gcPauses(r.gc)],
     ['statistics answers checked / wrong', `${r.answersChecked} / ${r.answersWrong}`],
     ['bad chunks, dropped, connect failures', `${r.badChunks}, ${r.dropped}, ${r.connectFailures}`],
   ]);
@@ -288,6 +281,7 @@ function printScale(r: ScaleResult, title?: string): void {
       ['lateness, client side', `${ms(beside.clientLatenessMs)} (alone: ${ms(r.clientLatenessMs)})`],
       ['statistics round trip', `${ms(beside.roundTripMs)} (${beside.roundTripMs.count} answers)`],
       ['server CPU', beside.serverCpuPercent === undefined ? 'n/a' : `${beside.serverCpuPercent.toFixed(1)} % of one core`],
+      ['server GC', `${gcPauses(beside.gc)} (alone: ${gcPauses(r.gc)})`],
       ['statistics answers checked / wrong', `${beside.answersChecked} / ${beside.answersWrong}`],
     ]);
   }
@@ -378,6 +372,16 @@ function printPump(r: PumpResult): void {
     ['bare Node pump', `${fmtRate(r.bare.perSecond, r.unit)} (${r.bare.runs.map((v) => fmtRate(v, r.unit)).join(', ')}); ${r.bare.cores.toFixed(2)} cores`],
     ['ratio (medians)', `${r.ratio.toFixed(2)}x`],
   ]);
+}
+
+/** GC pauses by kind, as the scale table prints them. */
+function gcPauses(gc: ScaleResult['gc']): string {
+  if (gc === undefined) return 'n/a';
+  return (
+    Object.entries(gc)
+      .map(([kind, g]) => `${kind} ${g.count} (${g.totalMs} ms, longest > ${g.maxMs} ms)`)
+      .join(', ') || 'none'
+  );
 }
 
 function printSegments(r: SegmentsResult): void {

@@ -68,6 +68,8 @@ export interface IntrudedHold {
   readonly clientLatenessMs: { p50: number; p99: number; max: number };
   readonly roundTripMs: { p50: number; p99: number; max: number; count: number };
   readonly serverCpuPercent: number | undefined;
+  /** GC pauses over the same window, by kind. */
+  readonly gc: Readonly<Record<string, { count: number; totalMs: number; maxMs: number }>> | undefined;
   readonly answersChecked: number;
   readonly answersWrong: number;
 }
@@ -343,6 +345,7 @@ async function holdBeside(
     chunksPerSecond: round(chunks / seconds),
     serverLatenessMs: late === undefined ? undefined : { p50: late.p50 * 1000, p99: late.p99 * 1000, max: late.max * 1000 },
     serverCpuPercent: cpuBefore === undefined || cpuAfter === undefined ? undefined : round(((cpuAfter - cpuBefore) / seconds) * 100),
+    gc: after === undefined ? undefined : gcDelta(before, after),
   };
 }
 
