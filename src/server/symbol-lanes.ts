@@ -387,8 +387,9 @@ export class Lane {
       // The helper lost its core: rather than hold up every other client, make it here.
       this.#lanes.late++;
       return this.#makeApart(position);
-    } else {
-      table.move(slot, SlotState.done, SlotState.mine);
+    } else if (!table.move(slot, SlotState.done, SlotState.mine)) {
+      // Not made (no state but done should be left here): nothing of the slot is lent.
+      return this.#makeApart(position);
     }
     this.#lent.push(slot);
     this.#current = slot;
