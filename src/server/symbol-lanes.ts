@@ -181,6 +181,16 @@ export class LaneTable {
     return Atomics.load(this.words, HELPER_MADE);
   }
 
+  /** Slots queued or being made, in every lane. */
+  pending(): number {
+    let count = 0;
+    for (let slot = 0; slot < LANES * SLOTS; slot++) {
+      const state = this.state(slot);
+      if (state === SlotState.queued || state === SlotState.working) count++;
+    }
+    return count;
+  }
+
   setLane(lane: number, keystream: Keystream, nonceHigh: number, nonceLow: number, alphabet: Buffer): void {
     const at = LANE_BASE + lane * LANE_WORDS;
     this.words[at + LANE_NONCE_HIGH] = nonceHigh;
@@ -258,7 +268,7 @@ class Lanes {
   }
 
   counts(): LaneCounts {
-    return { helper: this.#table?.helperMade() ?? 0, here: this.madeHere, late: this.late };
+    return { helper: this.#table?.helperMade() ?? 0, here: this.madeHere, late: this.late, pending: this.#table?.pending() ?? 0 };
   }
 
   get broken(): boolean {
@@ -299,11 +309,13 @@ export function takeLane(kernel: SymbolKernel, keystream: Keystream, nonceHigh: 
   return lanes.take(kernel, keystream, nonceHigh, nonceLow, alphabet, start);
 }
 
-/** Segments made so far: by the helper, on this thread, and of those on this thread the ones the helper was late with. */
+/** Segments made so far: by the helper, on this thread, and of those on this thread the ones the helper was late with; and those still to make. */
 export interface LaneCounts {
   readonly helper: number;
   readonly here: number;
   readonly late: number;
+  /** Segments queued or being made now. */
+  readonly pending: number;
 }
 
 export function laneCounts(): LaneCounts {

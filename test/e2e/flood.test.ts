@@ -1,14 +1,14 @@
 /**
  * A flooding client of the built program (`--interval 0-0`): its symbols come from the helper
- * thread of the bundled server as far as it keeps up, and must be exactly the seeded stream.
+ * thread of the bundled server as far as it keeps up, go to the socket as the lane's own memory
+ * (lent until sent), and must be exactly the seeded stream. The same over TLS: tls.test.ts.
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { MessageType } from '../../src/protocol/frame.js';
-import { DEFAULT_ALPHABET } from '../../src/server/config.js';
-import { StreamSource } from '../../src/server/generator.js';
 import { RawClient } from '../support/net.js';
 import { killAll, spawnListeningServer } from '../support/process.js';
+import { assertSeededFlood } from '../support/symbols.js';
 
 after(async () => {
   await killAll();
@@ -20,13 +20,7 @@ test('a flooding client gets the seeded stream, and the helper thread runs in th
   const client = await RawClient.connect(server.port);
   const frames = await client.nextFrames(60, MessageType.symbols, 30_000);
   client.destroy();
-  const expected = new StreamSource(5).next(chars, { min: 0, max: 0 }, DEFAULT_ALPHABET);
-  frames.forEach((frame, index) => {
-    assert.equal(frame.header.sleep_time, 0);
-    // nextWait() first, as the schedule draws it: the wait before each chunk, then the chunk.
-    expected.nextWait();
-    assert.ok(frame.content.equals(expected.nextChunk()), `chunk ${index + 1} of ${frames.length}`);
-  });
+  assertSeededFlood(frames, 5, chars);
   server.proc.kill('SIGTERM');
   assert.deepEqual(await server.proc.waitForExit(), { code: 0, signal: null }, server.proc.describe());
   assert.doesNotMatch(server.proc.err.text, /helper/, 'no warning about the helper thread');

@@ -19,6 +19,7 @@ import { encodeProxyHeader } from '../../src/protocol/proxy-header.js';
 import { makeCertificates, NO_OPENSSL, type CertificateFiles, type TestCertificates } from '../support/certs.js';
 import { RawClient } from '../support/net.js';
 import { killAll, spawnListeningServer, spawnServer, type ChildProc } from '../support/process.js';
+import { assertSeededFlood } from '../support/symbols.js';
 import { withTimeout } from '../support/wait.js';
 
 after(async () => {
@@ -116,6 +117,16 @@ describe('the built server over TLS', { skip: NO_OPENSSL, concurrency: true }, (
     assert.notEqual(refused.status, 0, refused.stderr);
     await proc.waitForLine(/^error: TLS handshake failed from \('127\.0\.0\.1', \d+\): peer did not return a certificate \(ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE\)$/);
     await stop(proc);
+  });
+
+  test('a flooding client gets its seeded stream over TLS too: the symbols lent to the TLS socket stay as they were until sent', async () => {
+    const chars = { min: 30_000, max: 70_000 };
+    const server = await spawnListeningServer('127.0.0.1', 'quiet', ['--seed', '5', '--interval', '0-0', '--chars', `${chars.min}-${chars.max}`, '--tls-cert', certs.server.cert, '--tls-key', certs.server.key]);
+    const client = await RawClient.connect(server.port, { tls: trusting() });
+    const frames = await client.nextFrames(60, MessageType.symbols, 30_000);
+    client.destroy();
+    assertSeededFlood(frames, 5, chars);
+    await stop(server.proc);
   });
 
   test('socat streams chunks and gets exact statistics', { skip: NO_SOCAT }, async () => {

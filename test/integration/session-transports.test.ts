@@ -14,12 +14,14 @@ import { Scheduler } from '../../src/server/scheduler.js';
 import { Session } from '../../src/server/session.js';
 import type { SessionContext } from '../../src/server/session-core.js';
 import { ServerStats } from '../../src/server/stats.js';
+import { laneCounts } from '../../src/server/symbol-lanes.js';
 import { TurnQueue } from '../../src/server/turns.js';
 import { TcpTransport } from '../../src/transport/tcp.js';
 import type { Transport } from '../../src/transport/transport.js';
 import { MemoryTransport } from '../support/memory-transport.js';
 import { DEFAULT_WAIT_MS } from '../support/net.js';
-import { withTimeout } from '../support/wait.js';
+import { assertSeededFlood } from '../support/symbols.js';
+import { waitFor, withTimeout } from '../support/wait.js';
 
 /**
  * The session's behaviour does not depend on what carries it: the same cases, the same
@@ -38,6 +40,7 @@ class PeerEnd {
   constructor(
     readonly send: (data: Buffer) => void,
     readonly stopReading: () => void,
+    readonly startReading: () => void,
   ) {
     this.closed = new Promise((resolve) => (this.#markClosed = resolve));
   }
@@ -66,7 +69,17 @@ class PeerEnd {
   }
 
   symbols(): number {
-    return this.frames.filter((frame) => messageTypeOf(frame) === MessageType.symbols).reduce((sum, frame) => sum + frame.content.length, 0);
+    return this.symbolFrames().reduce((sum, frame) => sum + frame.content.length, 0);
+  }
+
+  symbolFrames(): Frame[] {
+    return this.frames.filter((frame) => messageTypeOf(frame) === MessageType.symbols);
+  }
+
+  /** Resolves once `count` symbols frames have come in all. */
+  async symbolFramesUntil(count: number): Promise<Frame[]> {
+    while (this.symbolFrames().length < count) await this.nextFrame(MessageType.symbols);
+    return this.symbolFrames().slice(0, count);
   }
 }
 
@@ -74,14 +87,23 @@ interface Rig {
   readonly peer: PeerEnd;
   readonly session: Session;
   readonly events: ServerEvent[];
-  waitForEvent<K extends ServerEvent['type']>(type: K): Promise<Extract<ServerEvent, { type: K }>>;
+  /** The first event of `type` recorded from index `since` on (every one, by default), or the next. */
+  waitForEvent<K extends ServerEvent['type']>(type: K, since?: number): Promise<Extract<ServerEvent, { type: K }>>;
   readonly sessionClosed: Promise<void>;
 }
 
-type RigMaker = (config: ServerConfig) => Promise<Rig>;
+/** Whether the session emits chunk events: only without them does a flooding stream lend its symbols. */
+interface RigOptions {
+  readonly chunkEvents?: boolean;
+}
+
+type RigMaker = (config: ServerConfig, options?: RigOptions) => Promise<Rig>;
+
+/** The seed of every rig's stream. */
+const SEED = 7;
 
 /** A session on `transport`, with a context of its own that records every event. */
-function sessionOn(transport: Transport, config: ServerConfig, peer: PeerEnd): Rig {
+function sessionOn(transport: Transport, config: ServerConfig, peer: PeerEnd, options: RigOptions): Rig {
   const events: ServerEvent[] = [];
   const waiters = new Set<{ type: string; resolve: (event: ServerEvent) => void }>();
   let closed: () => void = () => undefined;
@@ -91,7 +113,7 @@ function sessionOn(transport: Transport, config: ServerConfig, peer: PeerEnd): R
     scheduler: new Scheduler(),
     turns: new TurnQueue(),
     stats: new ServerStats(),
-    chunkEvents: true,
+    chunkEvents: options.chunkEvents ?? true,
     emit: (event) => {
       events.push(event);
       for (const waiter of waiters) {
@@ -103,7 +125,7 @@ function sessionOn(transport: Transport, config: ServerConfig, peer: PeerEnd): R
     },
     onClosed: () => closed(),
   };
-  const generator = new StreamSource(7).next(config.chars, config.interval, config.alphabet);
+  const generator = new StreamSource(SEED).next(config.chars, config.interval, config.alphabet);
   const session = new Session(transport, { id: 1, ...transport.remote }, generator, context);
   session.start();
   return {
@@ -111,27 +133,28 @@ function sessionOn(transport: Transport, config: ServerConfig, peer: PeerEnd): R
     session,
     events,
     sessionClosed,
-    waitForEvent: <K extends ServerEvent['type']>(type: K) => {
-      const past = events.find((event) => event.type === type);
+    waitForEvent: <K extends ServerEvent['type']>(type: K, since = 0) => {
+      const past = events.slice(since).find((event) => event.type === type);
       if (past !== undefined) return Promise.resolve(past as Extract<ServerEvent, { type: K }>);
       return withTimeout(new Promise<Extract<ServerEvent, { type: K }>>((resolve) => waiters.add({ type, resolve: resolve as (event: ServerEvent) => void })), DEFAULT_WAIT_MS, `event ${type}`);
     },
   };
 }
 
-const inMemory: RigMaker = (config) => {
+const inMemory: RigMaker = (config, options = {}) => {
   const transport = new MemoryTransport();
   const peer = new PeerEnd(
     (data) => transport.send(data),
     () => transport.stopReading(),
+    () => transport.startReading(),
   );
   transport.onPeerData = (data) => peer.receive(data);
   transport.onPeerClosed = () => peer.markClosed();
-  return Promise.resolve(sessionOn(transport, config, peer));
+  return Promise.resolve(sessionOn(transport, config, peer, options));
 };
 
 const listeners: Server[] = [];
-const overTcp: RigMaker = async (config) => {
+const overTcp: RigMaker = async (config, options = {}) => {
   const listener = createServer();
   listeners.push(listener);
   listener.listen(0, '127.0.0.1');
@@ -141,11 +164,12 @@ const overTcp: RigMaker = async (config) => {
   const peer = new PeerEnd(
     (data) => client.write(data),
     () => client.pause(),
+    () => client.resume(),
   );
   client.on('data', (data: Buffer) => peer.receive(data));
   client.on('error', () => undefined);
   client.on('close', () => peer.markClosed());
-  return sessionOn(new TcpTransport(socket), config, peer);
+  return sessionOn(new TcpTransport(socket), config, peer, options);
 };
 
 const FAST: ServerConfig = { ...DEFAULT_SERVER_CONFIG, interval: { min: 0.01, max: 0.02 }, frameTimeoutMs: 300, slowClientTimeoutMs: 300 };
@@ -204,6 +228,22 @@ for (const [name, makeRig] of [
       const chunks = rig.events.filter((event) => event.type === 'chunk').length;
       // Bounded: what was written before the buffer filled, not a chunk a turn for 300 ms.
       assert.ok(chunks < 1000, `${chunks} chunks written to a peer that read nothing`);
+    });
+
+    void it('floods with symbols lent to the transport, which stay as they were while the peer reads nothing', async () => {
+      // The peer stops reading; once the session is blocked with bytes still queued (lent
+      // symbols among them) and the helper has made every segment it could meanwhile, it reads
+      // again, and must get exactly the seeded stream: memory reused before it was sent shows.
+      const chars = { min: 30_000, max: 70_000 };
+      const rig = await makeRig({ ...FAST, interval: { min: 0, max: 0 }, chars, slowClientTimeoutMs: 30_000 }, { chunkEvents: false });
+      await rig.peer.nextFrame(MessageType.symbols);
+      rig.peer.stopReading();
+      let blocked = await rig.waitForEvent('blocked', rig.events.length);
+      while (blocked.queuedBytes === 0) blocked = await rig.waitForEvent('blocked', rig.events.indexOf(blocked) + 1);
+      await waitFor(() => laneCounts().pending === 0, { timeoutMs: DEFAULT_WAIT_MS, what: 'the helper to make every segment queued' });
+      rig.peer.startReading();
+      assertSeededFlood(await rig.peer.symbolFramesUntil(60), SEED, chars);
+      rig.session.destroy();
     });
 
     void it('says the server is shutting down, with the reason, and ends', async () => {

@@ -68,6 +68,22 @@ export class MemoryTransport implements Transport {
     return !this.#needsDrain;
   }
 
+  /**
+   * Keeps the pieces themselves, not copies, and reads them only when the peer reads, as a
+   * socket reads them only when it sends: a session that changes memory it lent before
+   * queuedBytes is back to 0 is caught by what the peer gets.
+   */
+  writeAll(pieces: readonly Uint8Array[]): boolean {
+    if (!this.writable) return false;
+    for (const piece of pieces) {
+      this.#queued.push(Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength));
+      this.#queuedBytes += piece.length;
+    }
+    if (this.#corked === 0) this.#flushSoon();
+    if (this.#queuedBytes > this.#highWaterMark) this.#needsDrain = true;
+    return !this.#needsDrain;
+  }
+
   cork(): void {
     this.#corked++;
   }
@@ -121,6 +137,12 @@ export class MemoryTransport implements Transport {
     this.#peerReading = false;
   }
 
+  /** The peer reads again: everything queued reaches it. */
+  startReading(): void {
+    this.#peerReading = true;
+    this.#flushSoon();
+  }
+
   #deliver(data: Buffer): void {
     if (this.#destroyed) return;
     if (this.#paused) {
@@ -142,7 +164,8 @@ export class MemoryTransport implements Transport {
     this.#queuedBytes = 0;
     for (const data of queued) {
       this.#bytesWritten += data.length;
-      this.onPeerData(data);
+      // Read now, as a socket reads what it sends (lent pieces are the session's own memory).
+      this.onPeerData(Buffer.from(data));
     }
     if (this.#needsDrain) {
       this.#needsDrain = false;
