@@ -123,7 +123,8 @@ export class SymbolGenerator {
  * most machines), read as 16-bit draws, each two symbols or none (symbol-kernel.ts has the
  * mapping). The cipher makes the random bits natively; short fills look the pairs up in a table,
  * long ones map the keystream in a WebAssembly kernel, and the streams that flood get their
- * symbols made in segments, on a second thread as far as it keeps up (symbol-lanes.ts).
+ * symbols made in segments, on a second thread as far as it keeps up (symbol-lanes.ts), which
+ * they can lend to a socket instead of copying (`lend`).
  * BENCHMARKS.md, flood, has what each part costs.
  *
  * A symbol depends only on its place in the connection's keystream, never on how the fills

@@ -1,7 +1,7 @@
 /**
  * The helper thread of symbol-lanes.ts: makes the segments queued in the shared memory, in the
- * order LaneTable.helperNext gives, and sleeps on the memory while none is. It has no messages: the memory is the whole
- * conversation, so neither thread waits on the other's event loop.
+ * order LaneTable.helperNext gives, and sleeps on the memory while none is. It has no messages:
+ * the memory is the whole conversation, so neither thread waits on the other's event loop.
  */
 import { setPriority } from 'node:os';
 import { workerData } from 'node:worker_threads';
