@@ -65,25 +65,30 @@ async function foreignClient(command: string, args: readonly string[]): Promise<
   let counted = 0;
   let asked = false;
   try {
-    const reported = await withTimeout(
-      new Promise<number>((resolve, reject) => {
+    // The count is taken with the answer: chunks that follow it in the same read are not part of it.
+    const answer = await withTimeout(
+      new Promise<{ reported: number; counted: number }>((resolve, reject) => {
         child.on('exit', (code) => reject(new Error(`${command} exited (${String(code)}): ${stderr}`)));
         child.stdout.on('data', (data: Buffer) => {
           decoder.push(data, (frame) => {
             const type = messageTypeOf(frame);
             if (type === MessageType.symbols) counted += frame.content.length;
-            if (type === MessageType.statistics) resolve(parseStatistics(frame.content) ?? Number.NaN);
+            if (type === MessageType.statistics) {
+              resolve({ reported: parseStatistics(frame.content) ?? Number.NaN, counted });
+              return false;
+            }
             if (!asked && counted >= 3) {
               asked = true;
               child.stdin.write(encodeClientRequest('s'));
             }
+            return true;
           });
         });
       }),
       8_000,
       `a statistics answer through ${command}`,
     );
-    return { reported, counted, stderr };
+    return { ...answer, stderr };
   } finally {
     child.kill('SIGKILL');
   }
