@@ -368,8 +368,8 @@ async function scaleOverTls(common: Omit<Parameters<typeof runScale>[0], 'tls' |
 
 function printPump(r: PumpResult): void {
   table(`${r.scenario}: ${r.description}`, [
-    ['ours', `${fmtRate(r.ours.perSecond, r.unit)} (${r.ours.runs.map((v) => fmtRate(v, r.unit)).join(', ')}); ${r.ours.cores.toFixed(2)} cores`],
-    ['bare Node pump', `${fmtRate(r.bare.perSecond, r.unit)} (${r.bare.runs.map((v) => fmtRate(v, r.unit)).join(', ')}); ${r.bare.cores.toFixed(2)} cores`],
+    ['ours', `${fmtRate(r.ours.perSecond, r.unit)} (${r.ours.runs.map((v) => fmtRate(v, r.unit)).join(', ')}); ${r.ours.cores.toFixed(2)} cores, the reader ${r.ours.readerCores.toFixed(2)}`],
+    ['bare Node pump', `${fmtRate(r.bare.perSecond, r.unit)} (${r.bare.runs.map((v) => fmtRate(v, r.unit)).join(', ')}); ${r.bare.cores.toFixed(2)} cores, the reader ${r.bare.readerCores.toFixed(2)}`],
     ['ratio (medians)', `${r.ratio.toFixed(2)}x`],
   ]);
 }

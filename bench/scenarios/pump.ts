@@ -13,11 +13,15 @@ const BARE_PUMP = fileURLToPath(new URL('../lib/bare-pump.js', import.meta.url))
 const ROUNDS = 3;
 const WARM_UP_MS = 500;
 
-/** One server's figures: the median rate, each round's, and the cores its process used meanwhile (all its threads). */
+/**
+ * One server's figures: the median rate, each round's, the cores its process used meanwhile
+ * (all its threads), and the cores the reader used (on a small machine the three share it).
+ */
 export interface Pumped {
   readonly perSecond: number;
   readonly runs: readonly number[];
   readonly cores: number;
+  readonly readerCores: number;
 }
 
 export interface PumpResult {
@@ -42,6 +46,8 @@ export async function runPump(scenario: 'flood' | 'small', options: { seconds: n
   const bare: number[] = [];
   const oursCores: number[] = [];
   const bareCores: number[] = [];
+  const oursReader: number[] = [];
+  const bareReader: number[] = [];
   let answersChecked = 0;
   let answersWrong = 0;
   for (let round = 1; round <= ROUNDS; round++) {
@@ -51,6 +57,7 @@ export async function runPump(scenario: 'flood' | 'small', options: { seconds: n
     await server.stop();
     ours.push(mine.perSecond);
     oursCores.push(mine.cores);
+    oursReader.push(mine.readerCores);
     answersChecked += mine.answersChecked;
     answersWrong += mine.answersWrong;
 
@@ -61,6 +68,7 @@ export async function runPump(scenario: 'flood' | 'small', options: { seconds: n
     const theirs = await measure(port, scenario, options.seconds, false, pump.pid ?? 0);
     bare.push(theirs.perSecond);
     bareCores.push(theirs.cores);
+    bareReader.push(theirs.readerCores);
     pump.kill();
     await once(pump, 'exit');
   }
@@ -73,8 +81,8 @@ export async function runPump(scenario: 'flood' | 'small', options: { seconds: n
         ? 'one client, --interval 0-0 --chars 65536-65536: bytes of symbols per second'
         : 'one client, --interval 0-0, 1-5 symbol chunks: chunks per second',
     unit: scenario === 'flood' ? 'bytes/s' : 'chunks/s',
-    ours: { perSecond: oursMedian, runs: ours, cores: median(oursCores) },
-    bare: { perSecond: bareMedian, runs: bare, cores: median(bareCores) },
+    ours: { perSecond: oursMedian, runs: ours, cores: median(oursCores), readerCores: median(oursReader) },
+    bare: { perSecond: bareMedian, runs: bare, cores: median(bareCores), readerCores: median(bareReader) },
     ratio: oursMedian / bareMedian,
     answersChecked,
     answersWrong,
@@ -93,7 +101,7 @@ async function measure(
   seconds: number,
   check: boolean,
   pid: number,
-): Promise<{ perSecond: number; cores: number; answersChecked: number; answersWrong: number }> {
+): Promise<{ perSecond: number; cores: number; readerCores: number; answersChecked: number; answersWrong: number }> {
   const socket = connect({ host: '127.0.0.1', port });
   const decoder = new FrameDecoder({ maxHeaderLength: 1024, maxContentLength: 1 << 20, requiredKeys: SERVER_HEADER_KEYS });
   let symbols = 0;
@@ -111,11 +119,14 @@ async function measure(
   await delay(WARM_UP_MS);
   const windowStart = performance.now();
   const windowCpu = cpuSecondsOf(pid);
+  const readerCpu = process.cpuUsage();
   const windowSymbols = symbols;
   const windowBytes = bytes;
   await delay(seconds * 1000);
   const elapsed = (performance.now() - windowStart) / 1000;
   const cores = (cpuSecondsOf(pid) - windowCpu) / elapsed;
+  const reader = process.cpuUsage(readerCpu);
+  const readerCores = (reader.user + reader.system) / 1e6 / elapsed;
   const perSecond = scenario === 'flood' ? (symbols - windowSymbols) / elapsed : (bytes - windowBytes) / SMALL_FRAME_BYTES / elapsed;
   let answersChecked = 0;
   let answersWrong = 0;
@@ -128,7 +139,7 @@ async function measure(
     if (reported !== symbols) answersWrong = 1;
   }
   socket.destroy();
-  return { perSecond, cores, answersChecked, answersWrong };
+  return { perSecond, cores, readerCores, answersChecked, answersWrong };
 }
 
 /** The mean size of a 1-5 symbol chunk frame as both pumps send it (`sleep_time` 0). */
