@@ -3,7 +3,7 @@ import { SYMBOLS_WASM } from './symbols-wasm.js';
 /**
  * The mapping from keystream to symbols, in its two forms: a table for draws one at a time and
  * a WebAssembly SIMD kernel (symbols.wat) for long runs of them. Both must give the same symbols
- * for the same draws; test/unit/generator.test.ts holds them to it.
+ * for the same draws; test/unit/symbol-kernel.test.ts holds them to it.
  *
  * A draw is 16 bits of keystream, little-endian, and gives two symbols or none. For an alphabet
  * of n, a draw x gives the pair floor(x * n² / 65536), split into its two digits in base n, and
@@ -19,6 +19,8 @@ export const KERNEL_SYMBOLS = 96;
 export const KERNEL_WINDOW = 128 * 1024 + 1024;
 // The kernel's memory (see symbols.wat): the alphabet, its runs, the shuffles, the keystream, the symbols.
 const RUNS_AT = 96;
+/** Where in the runs parameters they say whether they serve (offset 103 in symbols.wat). */
+const RUNS_SERVE = 7;
 /** Runs of consecutive bytes the kernel maps by adding and comparing; an alphabet of more is looked up. */
 const MAX_RUNS = 3;
 const SHUFFLES_AT = 256;
@@ -60,8 +62,8 @@ declare const WebAssembly: { Module: new (bytes: Uint8Array) => object; Instance
 
 /**
  * The kernel and its memory: the alphabet at 0, the keystream at KERNEL_IN, the symbols at
- * KERNEL_OUT, and the alphabet's runs and the shuffles symbols.wat describes. One per thread, compiled on first use (a few hundred bytes, well under a
- * millisecond). Copying a window in and the symbols out costs about a microsecond each for a
+ * KERNEL_OUT, and the alphabet's runs and the shuffles symbols.wat describes. One per thread,
+ * compiled on first use (a few hundred bytes, well under a millisecond). Copying a window in and the symbols out costs about a microsecond each for a
  * 64 KiB chunk, against the tens the mapping takes in JavaScript.
  */
 export class SymbolKernel {
@@ -119,12 +121,17 @@ export class SymbolKernel {
   }
 }
 
+/** Whether the kernel maps `alphabet` by its runs (three or fewer), not by looking its symbols up. */
+export function mapsByRuns(alphabet: Buffer): boolean {
+  return runsOf(alphabet)[RUNS_SERVE] === 1;
+}
+
 /**
  * The kernel's runs parameters for an alphabet (see symbols.wat): the first symbol, then for
  * the second and third runs the last index before each and what each adds to the symbol of an
- * index over the run before it (mod 256), and at 7 whether they serve (three runs or fewer).
+ * index over the run before it (mod 256), and at RUNS_SERVE whether they serve.
  */
-export function runsOf(alphabet: Buffer): Uint8Array {
+function runsOf(alphabet: Buffer): Uint8Array {
   const starts = [0];
   for (let at = 1; at < alphabet.length; at++) if (alphabet[at] !== (alphabet[at - 1] as number) + 1) starts.push(at);
   const params = new Uint8Array(8);
@@ -136,6 +143,6 @@ export function runsOf(alphabet: Buffer): Uint8Array {
     params[2 * run - 1] = at === undefined ? 127 : at - 1;
     params[2 * run] = at === undefined ? 0 : (alphabet[at] as number) - at - ((alphabet[at - 1] as number) - (at - 1));
   }
-  params[7] = 1;
+  params[RUNS_SERVE] = 1;
   return params;
 }
