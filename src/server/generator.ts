@@ -199,12 +199,8 @@ class SymbolStream {
   lend(length: number, pieces: Uint8Array[]): void {
     const lane = this.#lane;
     if (lane === undefined) throw new Error('only a stream with a lane lends its symbols');
+    // No carry here: the fill that took the lane wrote it first, and a lane's fills leave none.
     let left = length;
-    if (left > 0 && this.#carry !== 0) {
-      pieces.push(Buffer.of(this.#carry));
-      this.#carry = 0;
-      left--;
-    }
     while (left > 0) {
       if (this.#segmentAt === this.#segment.length) {
         this.#segment = lane.next();
