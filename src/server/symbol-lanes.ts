@@ -40,11 +40,13 @@ const HELPER_MADE = 2;
 /** 1 while the helper sleeps, so that queueing wakes it only then: a wake-up is a system call. */
 const HELPER_SLEEPS = 3;
 const LANE_BASE = 4;
-/** A lane: its nonce, its alphabet's size, the source's key (4 words), the alphabet (24 words). */
+/** A lane: its nonce, its alphabet's size, its generation, the source's key (4 words), the alphabet (24 words). */
 const LANE_WORDS = 32;
 const LANE_NONCE_HIGH = 0;
 const LANE_NONCE_LOW = 1;
 const LANE_SIZE = 2;
+/** Counts the streams the lane has served, so that the helper knows when its copy of the stream is stale. */
+const LANE_GENERATION = 3;
 const LANE_KEY = 4;
 const LANE_ALPHABET = 8;
 const SLOT_BASE = LANE_BASE + LANES * LANE_WORDS;
@@ -199,6 +201,13 @@ export class LaneTable {
     for (let word = 0; word < 4; word++) this.words[at + LANE_KEY + word] = keystream.key.readInt32LE(word * 4);
     const symbols = new Uint8Array(this.words.buffer, (at + LANE_ALPHABET) * 4, KERNEL_SYMBOLS);
     symbols.fill(0).set(alphabet);
+    // Before the lane's first queue(), whose store the helper's compareExchange reads after.
+    Atomics.add(this.words, at + LANE_GENERATION, 1);
+  }
+
+  /** Which stream the lane serves now (see setLane). */
+  generation(lane: number): number {
+    return Atomics.load(this.words, LANE_BASE + lane * LANE_WORDS + LANE_GENERATION);
   }
 
   /** A lane's stream as the helper needs it: key, nonce and alphabet. */

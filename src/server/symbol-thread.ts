@@ -27,6 +27,27 @@ if (process.platform === 'linux') {
 const table = new LaneTable(workerData as SharedArrayBuffer);
 const kernel = new SymbolKernel();
 
+/** Each lane's stream as this thread last read it: read again only when the lane serves another. */
+interface LaneStream {
+  readonly generation: number;
+  readonly keystream: Keystream;
+  readonly nonceHigh: number;
+  readonly nonceLow: number;
+  readonly alphabet: Buffer;
+}
+const streams: (LaneStream | undefined)[] = [];
+
+function streamOf(lane: number): LaneStream {
+  const generation = table.generation(lane);
+  let stream = streams[lane];
+  if (stream?.generation !== generation) {
+    const { key, nonceHigh, nonceLow, alphabet } = table.lane(lane);
+    stream = { generation, keystream: new Keystream(key), nonceHigh, nonceLow, alphabet };
+    streams[lane] = stream;
+  }
+  return stream;
+}
+
 for (;;) {
   const seen = table.sequence();
   const slot = table.helperNext();
@@ -35,7 +56,7 @@ for (;;) {
     continue;
   }
   if (!table.move(slot, SlotState.queued, SlotState.working)) continue;
-  const { key, nonceHigh, nonceLow, alphabet } = table.lane(laneOf(slot));
-  const count = makeSegment(kernel, new Keystream(key), nonceHigh, nonceLow, table.start(slot), alphabet, table.room(slot));
+  const { keystream, nonceHigh, nonceLow, alphabet } = streamOf(laneOf(slot));
+  const count = makeSegment(kernel, keystream, nonceHigh, nonceLow, table.start(slot), alphabet, table.room(slot));
   table.finish(slot, count, true);
 }
