@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { fetchMetrics, type Metrics } from '../../test/support/metrics.js';
-import { SERVER_BIN } from '../../test/support/programs.js';
+import { SERVER_BIN, SERVER_NODE_FLAGS } from '../../test/support/programs.js';
 import { waitFor } from '../../test/support/wait.js';
 
 export const BARE_SERVER_BIN = fileURLToPath(new URL('./bare-server.js', import.meta.url));
@@ -45,9 +45,14 @@ export class ServerProcess {
     });
   }
 
-  /** Starts `node [nodeArgs] server host 0 mode [args]` and waits for its listening line. */
+  /**
+   * Starts `node [the server's Node options] [nodeArgs] server host 0 mode [args]` and waits for
+   * its listening line. A bare server gets the same Node options as ours, so that a ratio
+   * between them compares their code.
+   */
   static async start(options: { bin?: string; host?: string; mode?: string; args?: readonly string[]; nodeArgs?: readonly string[]; metrics?: boolean; web?: boolean }): Promise<ServerProcess> {
     const args = [
+      ...SERVER_NODE_FLAGS,
       ...(options.nodeArgs ?? []),
       options.bin ?? SERVER_BIN,
       options.host ?? '127.0.0.1',

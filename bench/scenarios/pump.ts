@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { FrameDecoder } from '../../src/protocol/decoder.js';
 import { MessageType, SERVER_HEADER_KEYS, type Frame } from '../../src/protocol/frame.js';
 import { encodeClientRequest, encodeServerFrame, messageTypeOf, parseStatistics } from '../../src/protocol/messages.js';
+import { SERVER_NODE_FLAGS } from '../../test/support/programs.js';
 import { cpuSecondsOf, ServerProcess } from '../lib/server-process.js';
 
 const BARE_PUMP = fileURLToPath(new URL('../lib/bare-pump.js', import.meta.url));
@@ -62,7 +63,7 @@ export async function runPump(scenario: 'flood' | 'small', options: { seconds: n
     answersWrong += mine.answersWrong;
 
     options.progress(`${scenario}: round ${round} of ${ROUNDS}, bare pump`);
-    const pump = spawn(process.execPath, [BARE_PUMP, scenario], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const pump = spawn(process.execPath, [...SERVER_NODE_FLAGS, BARE_PUMP, scenario], { stdio: ['ignore', 'pipe', 'inherit'] });
     const [line] = (await once(pump.stdout, 'data')) as [Buffer];
     const port = Number(/listening on (\d+)/.exec(line.toString())?.[1]);
     const theirs = await measure(port, scenario, options.seconds, false, pump.pid ?? 0);

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import { CLIENT_BIN, SERVER_BIN } from '../../test/support/programs.js';
+import { CLIENT_BIN, SERVER_ARGV } from '../../test/support/programs.js';
 import { ServerProcess } from '../lib/server-process.js';
 import { median } from './pump.js';
 
@@ -24,7 +24,7 @@ export async function runStartup(options: { runs: number; progress: (line: strin
   for (let run = 1; run <= options.runs; run++) {
     options.progress(`startup: run ${run} of ${options.runs}`);
     node.push(await timeUntil(['-e', '0'], undefined));
-    server.push(await timeUntil([SERVER_BIN, '127.0.0.1', '0', 'user'], /listening on/));
+    server.push(await timeUntil([...SERVER_ARGV, '127.0.0.1', '0', 'user'], /listening on/));
     client.push(await timeUntil([CLIENT_BIN, '127.0.0.1', String(target.port), 'user'], /Press 's'/));
   }
   await target.stop();

@@ -1,7 +1,8 @@
 /**
  * deploy/: the systemd unit passes `systemd-analyze verify` (where it runs), its stop timeout is
  * above the example's shutdown timeout, and the example environment is one the real server
- * starts with (only the addresses changed, to loopback and free ports, and one worker).
+ * starts with (only the addresses changed, to loopback and free ports, and one worker). The
+ * server gets the same Node options however it is started: its bin, `npm start`, the unit.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -9,11 +10,12 @@ import { readFileSync } from 'node:fs';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ChildProc, killAll } from '../support/process.js';
-import { SERVER_BIN } from '../support/programs.js';
+import { SERVER_ARGV, SERVER_BIN, SERVER_NODE_FLAGS } from '../support/programs.js';
 
 const deploy = (name: string): string => fileURLToPath(new URL(`../../../deploy/${name}`, import.meta.url));
 const UNIT = deploy('multi-socket-server.service');
 const ENV = deploy('multi-socket-server.env');
+const PACKAGE = fileURLToPath(new URL('../../../package.json', import.meta.url));
 
 const NO_SYSTEMD_ANALYZE: string | false = spawnSync('systemd-analyze', ['--version']).status === 0 ? false : 'systemd-analyze is not installed (apt-get install systemd)';
 
@@ -45,6 +47,18 @@ void describe('deploy/', () => {
     assert.ok(Number(setting('TimeoutStopSec')) > Number(environmentFile(ENV).get('MULTI_SOCKET_SHUTDOWN_TIMEOUT')));
   });
 
+  void test('the bin, npm start and the unit give Node the same options', () => {
+    assert.ok(SERVER_NODE_FLAGS.includes('--v8-pool-size=1'), `the bin's first line: ${SERVER_NODE_FLAGS.join(' ')}`);
+    const flags = SERVER_NODE_FLAGS.join(' ');
+    const { scripts } = JSON.parse(readFileSync(PACKAGE, 'utf8')) as { scripts: Record<string, string> };
+    assert.equal(scripts['start'], `node ${flags} dist/bin/multi-socket-server.js`);
+    assert.match(readFileSync(UNIT, 'utf8'), new RegExp(`^ExecStart=/usr/bin/node ${flags} /opt/multi-socket-apps/dist/bin/multi-socket-server\\.js$`, 'm'));
+    // Run as an installed program is: through its first line, with no node in front.
+    const run = spawnSync(SERVER_BIN, ['--help'], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(run.status, 0, `${run.stdout}${run.stderr}`);
+    assert.match(run.stdout, /^usage: multi-socket-server /m);
+  });
+
   void test('the server starts with the example environment, and stops on SIGTERM', async () => {
     const env = environmentFile(ENV);
     assert.ok(env.size >= 10, 'the example sets the options it explains');
@@ -52,7 +66,7 @@ void describe('deploy/', () => {
       assert.ok(env.has(key), key);
       env.set(key, value);
     }
-    const server = new ChildProc('server', 'env', [...[...env].map(([key, value]) => `${key}=${value}`), process.execPath, SERVER_BIN]);
+    const server = new ChildProc('server', 'env', [...[...env].map(([key, value]) => `${key}=${value}`), process.execPath, ...SERVER_ARGV]);
     await server.waitForLine(/^metrics on http:\/\/127\.0\.0\.1:\d+\/metrics$/);
     server.kill('SIGTERM');
     assert.deepEqual(await server.waitForExit(), { code: 0, signal: null });

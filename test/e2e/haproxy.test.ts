@@ -25,7 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { MessageType } from '../../src/protocol/frame.js';
 import { RawClient } from '../support/net.js';
 import { ChildProc, FAST, freePort, killAll, spawnClient, type Proc } from '../support/process.js';
-import { SERVER_BIN } from '../support/programs.js';
+import { SERVER_ARGV } from '../support/programs.js';
 import { withTimeout } from '../support/wait.js';
 
 const HAPROXY_CFG = fileURLToPath(new URL('../../../deploy/haproxy.cfg', import.meta.url));
@@ -97,7 +97,7 @@ function removeHosts(): void {
 async function startServer(host: Host): Promise<RunningHost> {
   const options = [host.address, '0', 'json', '--proxy-protocol', ...FAST, '--shutdown-timeout', String(SHUTDOWN_TIMEOUT_S)];
   if (host.gateway !== undefined) options.push('--proxy-trusted', `${host.gateway}/32`);
-  const server = [process.execPath, SERVER_BIN, ...options];
+  const server = [process.execPath, ...SERVER_ARGV, ...options];
   // `ip netns exec` execs the program in place: the child's pid is the server's, for the signals.
   const [command, ...args] = host.namespace === undefined ? server : ['ip', 'netns', 'exec', host.namespace, ...server];
   const proc = new ChildProc(`server ${host.name}`, command as string, args);

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { spawn as spawnPty, type IPty } from '@lydell/node-pty';
-import { CLIENT_BIN, SERVER_BIN } from './programs.js';
+import { CLIENT_BIN, SERVER_ARGV, SERVER_BIN } from './programs.js';
 import { withTimeout } from './wait.js';
 
 /** How long any single wait may take before the test fails; generous for a busy 2-core machine. */
@@ -379,7 +379,7 @@ export async function killAll(): Promise<void> {
 
 /** Runs the built server with piped stdio (stdin `ignore` is /dev/null). */
 export function spawnServer(args: readonly string[], stdin: 'pipe' | 'ignore' = 'pipe'): ChildProc {
-  return new ChildProc('server', process.execPath, [SERVER_BIN, ...args], stdin);
+  return new ChildProc('server', process.execPath, [...SERVER_ARGV, ...args], stdin);
 }
 
 /** Runs the built client with piped stdio (stdin `ignore` is /dev/null). */
