@@ -26,7 +26,7 @@ export interface HandshakeReport {
   readonly seconds: number;
 }
 
-// As the load generator's processes: the server gets the CPU first.
+// Load, as the hostile connections are: the server and the checking clients get the CPU first.
 try {
   setPriority(19);
 } catch {

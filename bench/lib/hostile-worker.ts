@@ -17,7 +17,7 @@ const unknown = kinds.filter((kind) => !HOSTILE_KINDS.includes(kind));
 if (unknown.length > 0) throw new Error(`unknown hostile kinds: ${unknown.join(', ')}`);
 const random = new Random(seed);
 // Being hostile takes CPU the server and the checking clients need: this thread gets it last,
-// as the load generator's processes do (on Linux a priority is a thread's own).
+// after the load generator's processes (nice 10; on Linux a priority is a thread's own).
 try {
   setPriority(19);
 } catch {
