@@ -402,7 +402,6 @@ export class Lane {
     }
     if (table.move(slot, SlotState.queued, SlotState.mine)) {
       // The helper has not begun it (it is behind, or asleep): made here, as the stream needs it now.
-      this.#lanes.madeHere++;
       table.setCount(slot, this.#makeInto(position, table.room(slot)));
     } else if (table.state(slot) === SlotState.working && !this.#awaitHelper(slot)) {
       // The helper lost its core: rather than hold up every other client, make it here.
@@ -455,20 +454,18 @@ export class Lane {
   #awaitHelper(slot: number): boolean {
     const table = this.#table;
     const after = this.#slot(this.#next);
-    if (table.move(after, SlotState.queued, SlotState.mine)) {
-      this.#lanes.madeHere++;
-      table.finish(after, this.#makeInto(table.start(after), table.room(after)), false);
-    }
+    if (table.move(after, SlotState.queued, SlotState.mine)) table.finish(after, this.#makeInto(table.start(after), table.room(after)), false);
     return table.waitWhile(slot, SlotState.working, helperWaitMs);
   }
 
+  /** Makes the segment at `position` on this thread, into `out`; returns its symbols. */
   #makeInto(position: number, out: Uint8Array): number {
+    this.#lanes.madeHere++;
     return makeSegment(this.#kernel, this.#keystream, this.#nonceHigh, this.#nonceLow, position, this.#alphabet, out);
   }
 
   /** The segment at `position`, made here into memory of its own (it is lent like a slot's, and nobody else writes it). */
   #makeApart(position: number): Uint8Array {
-    this.#lanes.madeHere++;
     const out = Buffer.allocUnsafe(SEGMENT_BYTES);
     return out.subarray(0, this.#makeInto(position, out));
   }
