@@ -63,8 +63,9 @@ declare const WebAssembly: { Module: new (bytes: Uint8Array) => object; Instance
 /**
  * The kernel and its memory: the alphabet at 0, the keystream at KERNEL_IN, the symbols at
  * KERNEL_OUT, and the alphabet's runs and the shuffles symbols.wat describes. One per thread,
- * compiled on first use (a few hundred bytes, well under a millisecond). Copying a window in and the symbols out costs about a microsecond each for a
- * 64 KiB chunk, against the tens the mapping takes in JavaScript.
+ * compiled on first use (a few hundred bytes, well under a millisecond). Copying a window in
+ * and the symbols out costs about a microsecond each for a 64 KiB chunk, against the tens the
+ * mapping takes in JavaScript.
  */
 export class SymbolKernel {
   readonly #exports: KernelExports;
