@@ -19,7 +19,7 @@
   ;; written at `out`; n the alphabet's size, t = 65536 mod n². Returns the pairs written and
   ;; leaves in $used the draws read.
   (func (export "pairs") (param $in i32) (param $draws i32) (param $out i32) (param $room i32) (param $n i32) (param $t i32) (result i32)
-    (local $vn v128) (local $vnn v128) (local $vt v128) (local $sixteen v128) (local $low v128) (local $high v128)
+    (local $vn v128) (local $vt v128) (local $sixteen v128) (local $low v128) (local $high v128)
     (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128) (local $t4 v128) (local $t5 v128)
     (local $base v128) (local $after1 v128) (local $step1 v128) (local $after2 v128) (local $step2 v128)
     (local $x v128) (local $r v128) (local $thrown v128) (local $idx v128) (local $s v128)
@@ -29,7 +29,6 @@
     (local.set $start (local.get $out))
     (local.set $end (i32.add (local.get $in) (i32.shl (local.get $draws) (i32.const 1))))
     (local.set $vn (i16x8.splat (local.get $n)))
-    (local.set $vnn (i16x8.splat (i32.mul (local.get $n) (local.get $n))))
     (local.set $vt (i16x8.splat (local.get $t)))
     (local.set $sixteen (i8x16.splat (i32.const 16)))
     (local.set $low (i16x8.splat (i32.const 0xff)))
