@@ -386,7 +386,8 @@ function gcPauses(gc: ScaleResult['gc']): string {
 
 function printSegments(r: SegmentsResult): void {
   table(`segments: one flooding segment (128 KiB of keystream) on one thread, median of ${r.rounds} rounds of ${r.iterations}`, [
-    ['keystream (AES-128-CTR)', `${r.keystreamUs.toFixed(1)} us`],
+    ["its pages' seeds (AES-128-CTR)", `${r.seedsUs.toFixed(1)} us`],
+    ['its pages (xoshiro128++ in the kernel)', `${r.pagesUs.toFixed(1)} us`],
     ['kernel, alphabet by runs (the default)', `${r.kernelByRunsUs.toFixed(1)} us`],
     ['kernel, alphabet by tables (five runs)', `${r.kernelByTablesUs.toFixed(1)} us`],
     ['the whole segment', `${r.segmentUs.toFixed(1)} us`],

@@ -2,7 +2,7 @@ import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import type { JumpableRandomGenerator } from 'pure-rand/types/JumpableRandomGenerator';
 import type { Range } from './config.js';
-import { Keystream } from './keystream.js';
+import { Keystream, PAGE_BYTES, STEP_BYTES } from './keystream.js';
 import { pairTable, SymbolKernel } from './symbol-kernel.js';
 import { SEGMENT_BYTES, takeLane, type Lane } from './symbol-lanes.js';
 
@@ -119,10 +119,10 @@ export class SymbolGenerator {
 }
 
 /**
- * Uniform symbols, fast: the connection's AES-128-CTR keystream (node:crypto, in hardware on
- * most machines), read as 16-bit draws, each two symbols or none (symbol-kernel.ts has the
- * mapping). The cipher makes the random bits natively; short fills look the pairs up in a table,
- * long ones map the keystream in a WebAssembly kernel, and the streams that flood get their
+ * Uniform symbols, fast: the connection's keystream (keystream.ts: pages of xoshiro128++ seeded
+ * by AES-128-CTR), read as 16-bit draws, each two symbols or none (symbol-kernel.ts has the
+ * mapping). The WebAssembly kernel makes the pages; short fills look the pairs up in a table,
+ * long ones map the keystream in the kernel, and the streams that flood get their
  * symbols made in segments, on a second thread as far as it keeps up (symbol-lanes.ts), which
  * they can lend to a socket instead of copying (`lend`).
  * BENCHMARKS.md, flood, has what each part costs.
@@ -301,36 +301,41 @@ class SymbolStream {
   #refill(symbols: number): void {
     this.#windowBytes = shared.owner === this ? Math.min(MAX_WINDOW, this.#windowBytes * 2) : MIN_WINDOW;
     const wanted = Math.ceil(((symbols * 65536) / this.#kept) * 1.01) + 32;
-    const block = Math.floor(this.#used / 16);
-    const skip = this.#used - block * 16;
-    const length = Math.min(MAX_WINDOW, Math.ceil((skip + Math.max(this.#windowBytes, wanted)) / 16) * 16);
+    // Whole steps of the keystream, from the one the stream is in; the kernel makes the pages they are in.
+    const start = this.#used - (this.#used % STEP_BYTES);
+    const end = start + Math.min(MAX_WINDOW, Math.ceil((this.#used - start + Math.max(this.#windowBytes, wanted)) / STEP_BYTES) * STEP_BYTES);
+    const page = Math.floor(start / PAGE_BYTES);
+    const pageStart = page * PAGE_BYTES;
+    const seeds = this.#keystream.seeds(this.#nonceHigh, this.#nonceLow, page, Math.ceil((end - pageStart) / PAGE_BYTES));
     shared.owner = this;
-    shared.bytes = this.#keystream.window(this.#nonceHigh, this.#nonceLow, block, length);
-    shared.start = block * 16;
-    shared.end = shared.start + length;
+    shared.bytes = (kernel ??= new SymbolKernel()).expand(seeds, start - pageStart, end - pageStart, shared.memory);
+    shared.start = start;
+    shared.end = end;
   }
 }
 
 /** Keystream bytes in a connection's first window: a few chunks of the default 1-5 symbols. */
 const MIN_WINDOW = 64;
-/** The largest window: a 64 KiB chunk and its thrown-away draws in one cipher call. */
+/** The largest window: a 64 KiB chunk and its thrown-away draws in one call. */
 const MAX_WINDOW = 80 * 1024;
 /** Fills at least this long go through the kernel. */
 const LONG_FILL = 64;
 /** A flooding stream takes a lane with its first fill at least this long. */
 const LANE_FILL = 1024;
 const EMPTY = new Uint8Array(0);
-/** This thread's kernel, compiled with the first long fill. */
+/** This thread's kernel, compiled with the first window. */
 let kernel: SymbolKernel | undefined;
 
 /**
  * One keystream window for every connection, lent to whichever last needed more: the server is
  * single-threaded, and a window each would cost every idle client memory. A connection that
- * loses the window loses nothing: CTR starts anywhere, so its next one starts where it left off.
+ * loses the window loses nothing: any page can be made on its own, so its next window starts
+ * where it left off. `bytes` is a view of `memory`, a new one for every window.
  */
-const shared: { owner: SymbolStream | undefined; bytes: Buffer; start: number; end: number } = {
+const shared: { owner: SymbolStream | undefined; bytes: Uint8Array; start: number; end: number; readonly memory: Uint8Array } = {
   owner: undefined,
-  bytes: Buffer.alloc(0),
+  bytes: new Uint8Array(0),
   start: 0,
   end: 0,
+  memory: new Uint8Array(MAX_WINDOW),
 };

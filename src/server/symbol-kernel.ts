@@ -1,9 +1,11 @@
+import { PAGE_BYTES, SEED_BYTES, STEP_BYTES } from './keystream.js';
 import { SYMBOLS_WASM } from './symbols-wasm.js';
 
 /**
  * The mapping from keystream to symbols, in its two forms: a table for draws one at a time and
  * a WebAssembly SIMD kernel (symbols.wat) for long runs of them. Both must give the same symbols
- * for the same draws; test/unit/symbol-kernel.test.ts holds them to it.
+ * for the same draws; test/unit/symbol-kernel.test.ts holds them to it. The kernel also makes
+ * the keystream's pages from their seeds (keystream.ts).
  *
  * A draw is 16 bits of keystream, little-endian, and gives two symbols or none. For an alphabet
  * of n, a draw x gives the pair floor(x * n² / 65536), split into its two digits in base n, and
@@ -15,9 +17,9 @@ import { SYMBOLS_WASM } from './symbols-wasm.js';
 
 /** The largest alphabet the kernel takes: six tables of 16 (the server takes at most 93 symbols). */
 export const KERNEL_SYMBOLS = 96;
-/** The most keystream one call maps: a segment (see symbol-lanes.ts) and the bytes before its first block. */
-export const KERNEL_WINDOW = 128 * 1024 + 1024;
-// The kernel's memory (see symbols.wat): the alphabet, its runs, the shuffles, the keystream, the symbols.
+/** The most keystream one call maps or makes: a segment (see symbol-lanes.ts) and the page it starts in. */
+export const KERNEL_WINDOW = 128 * 1024 + PAGE_BYTES;
+// The kernel's memory (see symbols.wat): the alphabet, its runs, the shuffles, the keystream, the symbols, the seeds.
 const RUNS_AT = 96;
 /** Where in the runs parameters they say whether they serve (offset 103 in symbols.wat). */
 const RUNS_SERVE = 7;
@@ -26,6 +28,7 @@ const MAX_RUNS = 3;
 const SHUFFLES_AT = 256;
 const KERNEL_IN = 8192;
 const KERNEL_OUT = KERNEL_IN + KERNEL_WINDOW;
+const KERNEL_SEEDS = KERNEL_OUT + KERNEL_WINDOW;
 
 /** 65536 mod n²: a draw whose x * n² mod 65536 falls below it is thrown away. */
 export function rejectionThreshold(size: number): number {
@@ -52,6 +55,7 @@ export function pairTable(alphabet: Buffer): Uint16Array {
 }
 
 interface KernelExports {
+  expand(seeds: number, pages: number, steps: number, output: number): void;
   pairs(input: number, draws: number, output: number, room: number, size: number, threshold: number): number;
   readonly used: { readonly value: number };
   readonly memory: { readonly buffer: ArrayBuffer };
@@ -62,17 +66,18 @@ declare const WebAssembly: { Module: new (bytes: Uint8Array) => object; Instance
 
 /**
  * The kernel and its memory: the alphabet at 0, the keystream at KERNEL_IN, the symbols at
- * KERNEL_OUT, and the alphabet's runs and the shuffles symbols.wat describes. One per thread,
- * compiled on first use (a few hundred bytes, well under a millisecond). Copying a window in
- * and the symbols out costs about a microsecond each for a 64 KiB chunk, against the tens the
- * mapping takes in JavaScript.
+ * KERNEL_OUT, the seeds at KERNEL_SEEDS, and the alphabet's runs and the shuffles symbols.wat
+ * describes. One per thread, compiled on first use (a few hundred bytes, well under a
+ * millisecond). Copying a window in and the symbols out costs about a microsecond each for a
+ * 64 KiB chunk, against the tens the mapping takes in JavaScript.
  */
 export class SymbolKernel {
   readonly #exports: KernelExports;
   readonly #memory: Uint8Array;
   #alphabet: Buffer | undefined;
-  /** The keystream now in the kernel's memory, so that fills sharing a window copy it in once. */
+  /** The keystream now in the kernel's memory, and where, so that fills sharing a window copy it in once, and a window made here not at all. */
   #window: Uint8Array | undefined;
+  #windowAt = KERNEL_IN;
   /** Draws read by the last `map`. */
   #used = 0;
 
@@ -98,6 +103,33 @@ export class SymbolKernel {
   }
 
   /**
+   * Makes the keystream pages of `seeds` (SEED_BYTES a page) in the kernel's memory, the last
+   * only as far as `to`, and returns their bytes from `from` to `to`: copied into `into` when it
+   * is given (for a window that must outlive the kernel's next call), else a view of the
+   * kernel's memory, valid until then. Either way, a `map` of what it returns reads them where
+   * they were made.
+   */
+  expand(seeds: Uint8Array, from: number, to: number, into?: Uint8Array): Uint8Array {
+    const pages = seeds.length / SEED_BYTES;
+    const last = (pages - 1) * PAGE_BYTES;
+    if (!Number.isInteger(pages) || pages * PAGE_BYTES > KERNEL_WINDOW || to > pages * PAGE_BYTES || to <= last || from < 0 || from > to) {
+      throw new RangeError(`the kernel makes up to ${KERNEL_WINDOW / PAGE_BYTES} pages, each of them used: not bytes ${from} to ${to} of ${seeds.length} bytes of seeds`);
+    }
+    this.#memory.set(seeds, KERNEL_SEEDS);
+    if (pages > 1) this.#exports.expand(KERNEL_SEEDS, pages - 1, PAGE_BYTES / STEP_BYTES, KERNEL_IN);
+    // A window of a few chunks needs a few steps of its page, not the page.
+    this.#exports.expand(KERNEL_SEEDS + (pages - 1) * SEED_BYTES, 1, Math.ceil((to - last) / STEP_BYTES), KERNEL_IN + last);
+    let window = this.#memory.subarray(KERNEL_IN + from, KERNEL_IN + to);
+    if (into !== undefined) {
+      into.set(window);
+      window = into.subarray(0, to - from);
+    }
+    this.#window = window;
+    this.#windowAt = KERNEL_IN + from;
+    return window;
+  }
+
+  /**
    * Maps the draws of `window` from byte `from` on, up to `room` pairs of symbols, into `out`
    * at `at`; returns the pairs written (`used` tells the draws read).
    */
@@ -105,6 +137,7 @@ export class SymbolKernel {
     if (this.#window !== window) {
       this.#memory.set(window, KERNEL_IN);
       this.#window = window;
+      this.#windowAt = KERNEL_IN;
     }
     if (this.#alphabet !== alphabet) {
       // Never with the server's alphabets (at most 93 symbols, printable ASCII each once).
@@ -115,7 +148,7 @@ export class SymbolKernel {
     }
     const size = alphabet.length;
     const draws = (window.length - from) >> 1;
-    const pairs = this.#exports.pairs(KERNEL_IN + from, draws, KERNEL_OUT, Math.min(room, draws), size, rejectionThreshold(size));
+    const pairs = this.#exports.pairs(this.#windowAt + from, draws, KERNEL_OUT, Math.min(room, draws), size, rejectionThreshold(size));
     this.#used = this.#exports.used.value;
     out.set(this.#memory.subarray(KERNEL_OUT, KERNEL_OUT + pairs * 2), at);
     return pairs;

@@ -1,6 +1,12 @@
-;; Keystream draws to symbols, eight draws at a time. src/server/symbol-kernel.ts has the
-;; mapping and the memory's layout; this kernel only makes it fast. A 16-bit draw x gives the
-;; symbol indexes
+;; The generator's two loops: keystream pages from their seeds (`expand`), and keystream draws
+;; to symbols (`pairs`). src/server/keystream.ts defines the keystream and src/server/symbol-kernel.ts
+;; the mapping and the memory's layout; this kernel only makes them fast.
+;;
+;; A page is xoshiro128++ in eight 32-bit lanes, 32 bytes a step: lanes 0-3 (state a) then
+;; lanes 4-7 (state b), each word little-endian. Its seed is the eight lanes' 128-bit states,
+;; word by word: s0 of lanes 0-3, s1, s2, s3, then the same for lanes 4-7.
+;;
+;; A 16-bit draw x gives the symbol indexes
 ;;   d0 = (x * n) >> 16,  d1 = (((x * n) & 0xffff) * n) >> 16
 ;; unless (x * n * n) & 0xffff is below t = 65536 mod n², when it is thrown away (Lemire's
 ;; multiply-shift with rejection).
@@ -14,6 +20,55 @@
 
   ;; Draws read by the last call of `pairs`.
   (global $used (export "used") (mut i32) (i32.const 0))
+
+  ;; The `pages` keystream pages seeded by the SEED_BYTES (128) each at `seeds`, `steps` steps
+  ;; of 32 bytes a page, written at `out`. Two states of four lanes, so that each hides the
+  ;; other's latency.
+  (func (export "expand") (param $seeds i32) (param $pages i32) (param $steps i32) (param $out i32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (local $b0 v128) (local $b1 v128) (local $b2 v128) (local $b3 v128)
+    (local $ta v128) (local $tb v128) (local $step i32)
+    (block $pagesDone
+      (loop $page
+        (br_if $pagesDone (i32.eqz (local.get $pages)))
+        (local.set $a0 (v128.load (local.get $seeds)))
+        (local.set $a1 (v128.load offset=16 (local.get $seeds)))
+        (local.set $a2 (v128.load offset=32 (local.get $seeds)))
+        (local.set $a3 (v128.load offset=48 (local.get $seeds)))
+        (local.set $b0 (v128.load offset=64 (local.get $seeds)))
+        (local.set $b1 (v128.load offset=80 (local.get $seeds)))
+        (local.set $b2 (v128.load offset=96 (local.get $seeds)))
+        (local.set $b3 (v128.load offset=112 (local.get $seeds)))
+        (local.set $step (local.get $steps))
+        (loop $steps
+          ;; The output: rotl(s0 + s3, 7) + s0.
+          (local.set $ta (i32x4.add (local.get $a0) (local.get $a3)))
+          (local.set $tb (i32x4.add (local.get $b0) (local.get $b3)))
+          (v128.store (local.get $out)
+            (i32x4.add (v128.or (i32x4.shl (local.get $ta) (i32.const 7)) (i32x4.shr_u (local.get $ta) (i32.const 25))) (local.get $a0)))
+          (v128.store offset=16 (local.get $out)
+            (i32x4.add (v128.or (i32x4.shl (local.get $tb) (i32.const 7)) (i32x4.shr_u (local.get $tb) (i32.const 25))) (local.get $b0)))
+          ;; The step: t = s1 << 9; s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t; s3 = rotl(s3, 11).
+          (local.set $ta (i32x4.shl (local.get $a1) (i32.const 9)))
+          (local.set $tb (i32x4.shl (local.get $b1) (i32.const 9)))
+          (local.set $a2 (v128.xor (local.get $a2) (local.get $a0)))
+          (local.set $b2 (v128.xor (local.get $b2) (local.get $b0)))
+          (local.set $a3 (v128.xor (local.get $a3) (local.get $a1)))
+          (local.set $b3 (v128.xor (local.get $b3) (local.get $b1)))
+          (local.set $a1 (v128.xor (local.get $a1) (local.get $a2)))
+          (local.set $b1 (v128.xor (local.get $b1) (local.get $b2)))
+          (local.set $a0 (v128.xor (local.get $a0) (local.get $a3)))
+          (local.set $b0 (v128.xor (local.get $b0) (local.get $b3)))
+          (local.set $a2 (v128.xor (local.get $a2) (local.get $ta)))
+          (local.set $b2 (v128.xor (local.get $b2) (local.get $tb)))
+          (local.set $a3 (v128.or (i32x4.shl (local.get $a3) (i32.const 11)) (i32x4.shr_u (local.get $a3) (i32.const 21))))
+          (local.set $b3 (v128.or (i32x4.shl (local.get $b3) (i32.const 11)) (i32x4.shr_u (local.get $b3) (i32.const 21))))
+          (local.set $out (i32.add (local.get $out) (i32.const 32)))
+          (local.set $step (i32.sub (local.get $step) (i32.const 1)))
+          (br_if $steps (local.get $step)))
+        (local.set $seeds (i32.add (local.get $seeds) (i32.const 128)))
+        (local.set $pages (i32.sub (local.get $pages) (i32.const 1)))
+        (br $page))))
 
   ;; Symbols for the `draws` draws at `in`, two a kept draw, at most `room` pairs of them
   ;; written at `out`; n the alphabet's size, t = 65536 mod n². Returns the pairs written and

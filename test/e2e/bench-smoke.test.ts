@@ -35,9 +35,9 @@ void describe('benchmark smoke runs', () => {
   void it('segments: each part of a flooding segment timed, on both ways through the kernel', () => {
     const result = runSegments({ rounds: 2, iterations: 5, progress: quiet });
     const figures = JSON.stringify(result);
-    for (const us of [result.keystreamUs, result.kernelByRunsUs, result.kernelByTablesUs, result.segmentUs]) assert.ok(Number.isFinite(us) && us > 0, figures);
-    // A segment is its keystream and its mapping: it cannot cost less than its mapping.
-    assert.ok(result.segmentUs > result.kernelByRunsUs, figures);
+    assert.deepEqual([result.rounds, result.iterations], [2, 5], figures);
+    // Figures only: which part costs more is for the benchmark to say, on a quiet machine, not for a test beside others.
+    for (const us of [result.seedsUs, result.pagesUs, result.kernelByRunsUs, result.kernelByTablesUs, result.segmentUs]) assert.ok(Number.isFinite(us) && us > 0, figures);
   });
 
   void it('load generator over WebSocket: checking clients of the web port, every answer right', async () => {

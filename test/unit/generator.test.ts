@@ -151,6 +151,35 @@ void describe('SymbolGenerator symbols', () => {
     });
   }
 
+  // Symbols are independent of their neighbours: every ordered pair of neighbours, taken two by
+  // two so that the pairs are independent too, is as likely as any other, whichever thread or
+  // path made them. From even places the pairs are mostly a draw's two symbols (the mapping);
+  // from odd places, a draw's second and the next one's first, across 32-bit words (xoshiro's
+  // lanes), steps and pages too.
+  for (const [path, lengths, interval] of [
+    ['fills of 1-5 symbols', () => 1 + (short++ % 5), WHOLE],
+    ['fills of 65536 symbols', () => 65_536, WHOLE],
+    ["a flooding stream's segments", () => 65_536, { min: 0, max: 0 }],
+  ] as const) {
+    void it(`draws every pair of neighbouring symbols equally often: the default 62, ${path}`, () => {
+      const symbols = symbolsOf(DEFAULT_ALPHABET, total, lengths, 2025, interval);
+      const size = DEFAULT_ALPHABET.length;
+      const index = new Map([...Buffer.from(DEFAULT_ALPHABET, 'latin1')].map((code, i) => [code, i]));
+      for (const first of [0, 1]) {
+        const counts = new Array<number>(size * size).fill(0);
+        let pairs = 0;
+        for (let at = first; at + 1 < symbols.length; at += 2, pairs++) {
+          const cell = (index.get(symbols[at] as number) as number) * size + (index.get(symbols[at + 1] as number) as number);
+          counts[cell] = (counts[cell] as number) + 1;
+        }
+        const expected = pairs / counts.length;
+        const statistic = counts.reduce((sum, count) => sum + (count - expected) ** 2 / expected, 0);
+        const limit = criticalValue(counts.length - 1);
+        assert.ok(statistic < limit, `pairs from ${first === 0 ? 'even' : 'odd'} places: chi-squared ${statistic.toFixed(1)} over ${counts.length - 1} degrees of freedom, limit ${limit.toFixed(1)}`);
+      }
+    });
+  }
+
   void it('gives the same symbols however the fills are cut', () => {
     // Cuts of every kind: empty, single symbols, odd and even, about the word-at-a-time
     // threshold, longer than a keystream window.
