@@ -2,7 +2,7 @@ import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import type { JumpableRandomGenerator } from 'pure-rand/types/JumpableRandomGenerator';
 import type { Range } from './config.js';
-import { Keystream, PAGE_BYTES, STEP_BYTES } from './keystream.js';
+import { Keystream, STEP_BYTES } from './keystream.js';
 import { pairTable, SymbolKernel } from './symbol-kernel.js';
 import { SEGMENT_BYTES, takeLane, type Lane } from './symbol-lanes.js';
 
@@ -304,11 +304,8 @@ class SymbolStream {
     // Whole steps of the keystream, from the one the stream is in; the kernel makes the pages they are in.
     const start = this.#used - (this.#used % STEP_BYTES);
     const end = start + Math.min(MAX_WINDOW, Math.ceil((this.#used - start + Math.max(this.#windowBytes, wanted)) / STEP_BYTES) * STEP_BYTES);
-    const page = Math.floor(start / PAGE_BYTES);
-    const pageStart = page * PAGE_BYTES;
-    const seeds = this.#keystream.seeds(this.#nonceHigh, this.#nonceLow, page, Math.ceil((end - pageStart) / PAGE_BYTES));
     shared.owner = this;
-    shared.bytes = (kernel ??= new SymbolKernel()).expand(seeds, start - pageStart, end - pageStart, shared.memory);
+    shared.bytes = (kernel ??= new SymbolKernel()).window(this.#keystream, this.#nonceHigh, this.#nonceLow, start, end, shared.memory);
     shared.start = start;
     shared.end = end;
   }

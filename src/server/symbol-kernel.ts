@@ -1,4 +1,4 @@
-import { PAGE_BYTES, SEED_BYTES, STEP_BYTES } from './keystream.js';
+import { PAGE_BYTES, SEED_BYTES, STEP_BYTES, type Keystream } from './keystream.js';
 import { SYMBOLS_WASM } from './symbols-wasm.js';
 
 /**
@@ -127,6 +127,17 @@ export class SymbolKernel {
     this.#window = window;
     this.#windowAt = KERNEL_IN + from;
     return window;
+  }
+
+  /**
+   * Bytes `start` to `end` of the keystream of `nonce`, made here from the seeds of the pages
+   * they fall in; `into` and what is returned as for `expand`.
+   */
+  window(keystream: Keystream, nonceHigh: number, nonceLow: number, start: number, end: number, into?: Uint8Array): Uint8Array {
+    const page = Math.floor(start / PAGE_BYTES);
+    const pageStart = page * PAGE_BYTES;
+    const seeds = keystream.seeds(nonceHigh, nonceLow, page, Math.ceil((end - pageStart) / PAGE_BYTES));
+    return this.expand(seeds, start - pageStart, end - pageStart, into);
   }
 
   /**

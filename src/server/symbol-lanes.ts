@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { PAGE_BYTES, type Keystream } from './keystream.js';
+import type { Keystream } from './keystream.js';
 import { KERNEL_SYMBOLS, type SymbolKernel } from './symbol-kernel.js';
 
 /**
@@ -62,10 +62,7 @@ const SHARED_BYTES = DATA_BASE + LANES * SLOTS * SEGMENT_BYTES;
 
 /** The symbols of the segment of a keystream starting at byte `start` (even), into `out`; returns how many. */
 export function makeSegment(kernel: SymbolKernel, keystream: Keystream, nonceHigh: number, nonceLow: number, start: number, alphabet: Buffer, out: Uint8Array): number {
-  const page = Math.floor(start / PAGE_BYTES);
-  const skip = start - page * PAGE_BYTES;
-  const seeds = keystream.seeds(nonceHigh, nonceLow, page, Math.ceil((skip + SEGMENT_BYTES) / PAGE_BYTES));
-  return 2 * kernel.map(kernel.expand(seeds, skip, skip + SEGMENT_BYTES), 0, alphabet, out, 0, SEGMENT_BYTES / 2);
+  return 2 * kernel.map(kernel.window(keystream, nonceHigh, nonceLow, start, start + SEGMENT_BYTES), 0, alphabet, out, 0, SEGMENT_BYTES / 2);
 }
 
 /** The shared memory's layout, the same on both threads. */
