@@ -219,20 +219,26 @@ export const serverCommand: Command = {
       if (workers > 1 && isClusterWorker()) return await serveAsWorker(config, workers, report, options);
       const hangups = new Hangups();
       const start = new StartWatch(report);
+      // The signals are handled before `listening on` is out: a script (or a test) that sends
+      // SIGINT or SIGTERM as soon as it reads that line must get a clean drain. The line is
+      // written on another thread, so it can reach the reader while this one has yet to run
+      // the next statement.
       try {
         if (workers === 1) {
           const server = await startServer(config, start.sink, options);
-          start.started();
           hangups.reload(server);
-          return await serve(server, report, { signals: STOP_SIGNALS });
+          const serving = serve(server, report, { signals: STOP_SIGNALS });
+          start.started();
+          return await serving;
         }
         const running = await startCluster(config, workers, start.sink, reportCluster, { monitor: startClusterMonitor });
-        start.started();
         hangups.reload(running);
-        return await serve(running, report, {
+        const serving = serve(running, report, {
           signals: STOP_SIGNALS,
           requests: (stop) => void running.failed.then(() => stop(1, { reason: shutdownReason('workers keep dying') })),
         });
+        start.started();
+        return await serving;
       } catch (error) {
         if (!(error instanceof ListenError)) throw error;
         return reportFailedStart(line.mode, { type: 'listen-failed', listener: error.listener, host: error.host, port: error.port, error: systemError(error.cause) }, printer);
@@ -302,8 +308,7 @@ interface StopSources {
 
 /**
  * SIGHUP, handled from the start: its default would end the process at once, and it may come
- * as soon as `listening on` is out, before the server is handed over here. One that comes
- * before is kept for it. SIGHUP never stops the server: it reloads, or says there is nothing to.
+ * while the server starts, before it is handed over here. One that comes before is kept for it. SIGHUP never stops the server: it reloads, or says there is nothing to.
  */
 class Hangups {
   #target: { reload(): void } | undefined;

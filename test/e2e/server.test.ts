@@ -1,12 +1,13 @@
 /**
  * The server program seen from its own output: the original's lines in user mode, statistics
- * that agree with what it sent, and a clean stop on SIGINT and SIGTERM with clients connected.
+ * that agree with what it sent, and a clean stop on SIGINT and SIGTERM with clients connected,
+ * and from the moment it says it listens.
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import { after, describe, test } from 'node:test';
-import { GOT_RESPONSE, killAll, spawnClient, spawnListeningServer, waitForLines, type ChildProc } from '../support/process.js';
+import { GOT_RESPONSE, killAll, spawnClient, spawnListeningServer, spawnServer, waitForLines, type ChildProc } from '../support/process.js';
 
 after(async () => {
   await killAll();
@@ -83,6 +84,22 @@ describe('server stop with clients connected', { concurrency: true }, () => {
       assert.deepEqual(await server.proc.waitForExit(), { code: 0, signal: null }, server.proc.describe());
       assert.equal(server.proc.err.text, '', server.proc.describe());
       if (signal === 'SIGTERM') assert.ok(!server.proc.out.lines.includes('Caught keyboard interrupt, exiting'), 'that line is for Ctrl-C only');
+    });
+  }
+
+  // `listening on` is written on another thread than the one that handles the signals. A script
+  // that signals the moment it reads that line must still get a clean stop, not the default
+  // action of a signal nobody handles yet (exit by SIGTERM, no `shutting down`).
+  for (const workers of [1, 2]) {
+    test(`SIGTERM the moment 'listening on' is read is a clean stop (--workers ${workers})`, async () => {
+      for (let round = 0; round < 3; round++) {
+        const proc = spawnServer(['127.0.0.1', '0', 'quiet', '--workers', String(workers)]);
+        await proc.waitForLine(/^listening on /);
+        proc.kill('SIGTERM');
+        await proc.waitForLine(/^shutting down: SIGTERM \(0 clients connected\)$/);
+        await proc.waitForLine(/^stopped$/);
+        assert.deepEqual(await proc.waitForExit(), { code: 0, signal: null }, proc.describe());
+      }
     });
   }
 
