@@ -339,10 +339,12 @@ async function serveAsWorker(config: ServerConfig, workers: number, report: Serv
   const worker = await startWorker(config, workers, report, { chunkEvents: options.chunkEvents, web: options.web, agent: startWorkerAgent });
   // It could not listen: the primary reports why, once for the whole server.
   if (worker === undefined) return 1;
-  const code = await serve(worker.server, report, {
+  const serving = serve(worker.server, report, {
     signals: ['SIGTERM'],
     requests: (stop) => worker.onStopRequest((options) => stop(0, options)),
   });
+  worker.announce();
+  const code = await serving;
   await worker.flush();
   return code;
 }

@@ -37,6 +37,11 @@ export interface ClusterWorker {
   readonly server: RunningServer;
   /** Calls `listener` when the primary asks this worker to drain (it got SIGINT or SIGTERM). */
   onStopRequest(listener: (options: CloseOptions) => void): void;
+  /**
+   * Tells the primary this worker listens. Call it once this process handles its signals: the
+   * primary's `listening on` follows, and whoever reads it may signal every process at once.
+   */
+  announce(): void;
   /** Resolves once every message to the primary is handed over: await it before exiting. */
   flush(): Promise<void>;
 }
@@ -44,7 +49,8 @@ export interface ClusterWorker {
 /**
  * Runs this worker's server with its share of `config`. The lines that concern the whole server
  * (`listening`, `shutdown`, `stopped`) go to the primary; the others go to `report`. Resolves
- * with undefined if the server cannot listen (the primary reports why).
+ * with undefined if the server cannot listen (the primary reports why); else the primary learns
+ * that it listens from announce().
  */
 export async function startWorker(config: ServerConfig, workers: number, report: ServerEventSink, options: WorkerOptions = {}): Promise<ClusterWorker | undefined> {
   const primary = new PrimaryChannel();
@@ -110,7 +116,6 @@ export async function startWorker(config: ServerConfig, workers: number, report:
   try {
     const port = workerPort() ?? config.port;
     server = await startServer(workerConfig(config, workers, port), sink, { chunkEvents: options.chunkEvents, web: options.web, webPort: workerWebPort() });
-    if (listening !== undefined) primary.send(listening);
   } catch (error) {
     agentStarted(undefined);
     const listen = error instanceof ListenError ? { listener: error.listener, host: error.host, port: error.port, code: error.cause.code } : undefined;
@@ -125,6 +130,9 @@ export async function startWorker(config: ServerConfig, workers: number, report:
       onStop = listener;
       // A request that came before anyone listened is not lost.
       if (stopRequest !== undefined) listener(stopRequest);
+    },
+    announce() {
+      if (listening !== undefined) primary.send(listening);
     },
     flush: () => primary.flush(),
   };

@@ -119,11 +119,8 @@ class ClusterPrimary {
   /** The port the workers share and its family, once the first one listens. */
   #port: number | undefined;
   #family = 'IPv4';
-  /** The port workers are told to listen on: see #fork(). */
-  #listenPort: number;
-  /** Where the workers serve the web port, once the first one does; and the port they are told to. */
+  /** Where the workers serve the web port, once the first one does. */
   #web: { host: string; port: number } | undefined;
-  #listenWebPort: number | undefined;
   /** When workers died while running, the oldest first, within the crash window. */
   readonly #deaths: number[] = [];
   #restarts = 0;
@@ -137,7 +134,6 @@ class ClusterPrimary {
     this.#workers = workers;
     this.#report = report;
     this.#reportCluster = reportCluster;
-    this.#listenPort = config.port;
     this.failed = this.#crashLoop.promise;
   }
 
@@ -214,25 +210,40 @@ class ClusterPrimary {
   }
 
   #fork(slot: number, replacement: boolean): void {
-    // How node:cluster shares a port (checked on Node 20): a worker's listen() asks the primary
-    // for a handle keyed by host, port and the worker's count of such listens; the primary binds
-    // once per key and hands every worker asking for the same key the same socket. So N workers
-    // asking for port 0 share the one port the first ask got. But that socket lives only while
-    // some worker holds it: once every worker has died, a new listen(0) would bind a new port. So
-    // from then on workers ask for the port by number (a new key, free again by then, because
-    // the old socket closed with its last worker).
-    // The same goes for the web port.
-    if (this.#members.size === 0 && this.#port !== undefined) {
-      this.#listenPort = this.#port;
-      this.#listenWebPort = this.#web?.port;
-    }
-    const worker = cluster.fork(workerEnv(slot, this.#listenPort, this.#listenWebPort));
-    const member = new Member(worker, slot, replacement);
+    const asked = this.#portsToAsk();
+    const worker = cluster.fork(workerEnv(slot, asked.port, asked.webPort));
+    const member = new Member(worker, slot, replacement, asked);
     this.#members.add(member);
     // Errors of the channel to a dying worker: its exit tells us what we need.
     worker.on('error', () => undefined);
     worker.on('message', (message: unknown) => this.#onMessage(member, message));
     worker.on('exit', (code: number | null, signal: NodeJS.Signals | null) => this.#onExit(member, code, signal));
+  }
+
+  /**
+   * The ports a new worker is to ask for. How node:cluster shares a port (checked on Node 20): a
+   * worker's listen() asks the primary for a handle keyed by host, port and the worker's count of
+   * such listens; the primary binds once per key and hands every worker asking for the same key
+   * the same socket. So N workers asking for port 0 share the one port the first ask got. But
+   * that socket lives only while some worker holds it: once they have all died, a new listen(0)
+   * would bind a new port, and a listen by number (a new key) would find the port taken as long
+   * as they have not.
+   *
+   * So a new worker asks as the workers listening now asked, for their socket; with none
+   * listening (they all died, and together: an OOM kill, a signal to each), it asks by number
+   * for the port the old socket held, free again since it closed with its last worker. When
+   * they die together, a replacement forked just then may ask the wrong way: as they did, after
+   * their socket is gone (it gets a port of its own and is killed for it: see Message.listening),
+   * or by number while a worker still starting holds their socket (its listen fails). Either way
+   * it is replaced, once, by one that asks as the workers listening by then did. (Only a server
+   * started on port 0 asks for port 0; one on a port of its own always asks by number, for the
+   * same socket.) The same goes for the web port.
+   */
+  #portsToAsk(): AskedPorts {
+    const holder = [...this.#members].find((member) => member.listening);
+    if (holder !== undefined) return holder.asked;
+    if (this.#port === undefined) return { port: this.#config.port, webPort: undefined };
+    return { port: this.#port, webPort: this.#web?.port };
   }
 
   #onMessage(member: Member, raw: unknown): void {
@@ -241,8 +252,8 @@ class ClusterPrimary {
     switch (message?.type) {
       case Message.listening:
         if (this.#port !== undefined && message.port !== this.#port) {
-          // Only if every worker holding the port died while this one was starting (see #fork()):
-          // it got a port of its own, which no client knows. Its replacement asks by number.
+          // Only if every worker holding the port died while this one was starting (see
+          // #portsToAsk()): it got a port of its own, which no client knows.
           member.kill(`listened on port ${message.port}, not ${this.#port}`);
           return;
         }
@@ -353,6 +364,13 @@ class ClusterPrimary {
   }
 }
 
+/** The ports a worker was told to listen on (0 for any): see ClusterPrimary.#portsToAsk(). */
+interface AskedPorts {
+  readonly port: number;
+  /** Undefined: the one `--web` names. */
+  readonly webPort: number | undefined;
+}
+
 /** One worker process, as the primary sees it. */
 class Member {
   readonly worker: Worker;
@@ -360,6 +378,7 @@ class Member {
   readonly slot: number;
   readonly pid: number;
   readonly replacement: boolean;
+  readonly asked: AskedPorts;
   listening = false;
   /** Why the worker will exit, when we know better than its exit code. */
   cause: string | undefined;
@@ -370,11 +389,12 @@ class Member {
   /** Reload requests waiting for this worker's answer, by id. */
   readonly #reloadReplies = new Map<number, (report: ReloadReport) => void>();
 
-  constructor(worker: Worker, slot: number, replacement: boolean) {
+  constructor(worker: Worker, slot: number, replacement: boolean, asked: AskedPorts) {
     this.worker = worker;
     this.slot = slot;
     this.pid = worker.process.pid ?? 0;
     this.replacement = replacement;
+    this.asked = asked;
   }
 
   tell(message: ToWorker): void {

@@ -1,8 +1,9 @@
 /**
  * `--workers N`: the built server as N processes on one port. Clients are served and answered
- * exactly whichever worker they land on, a killed worker is replaced on the same port, a crash
- * loop stops the server, one signal (or one Ctrl-C to the whole process group) drains every
- * worker with one set of lines, and the metrics are the sum of the workers'.
+ * exactly whichever worker they land on, a killed worker is replaced on the same port (workers
+ * killed together too), a crash loop stops the server, one signal (or one Ctrl-C to the whole
+ * process group) drains every worker with one set of lines, even the moment the server says it
+ * listens, and the metrics are the sum of the workers'.
  *
  * Which worker serves a client is read from Linux's /proc: the server end of the connection's
  * socket inode (/proc/net/tcp) among the workers' open files.
@@ -15,7 +16,7 @@ import { after, describe, test } from 'node:test';
 import { MessageType } from '../../src/protocol/frame.js';
 import { fetchMetrics } from '../support/metrics.js';
 import { assertExactAnswers, RawClient, symbolsIn } from '../support/net.js';
-import { killAll, spawnServer, spawnShellInPty, type Proc } from '../support/process.js';
+import { killAll, spawnServer, spawnShellInPty, waitForLines, type Proc } from '../support/process.js';
 import { waitFor } from '../support/wait.js';
 
 after(async () => {
@@ -65,6 +66,17 @@ function workerServing(client: RawClient, serverPort: number, candidates: readon
       return false;
     }
   });
+}
+
+/** Both of the server's workers serve clients on `port`, exactly. */
+async function bothServe(server: Proc, port: number): Promise<void> {
+  const workers = childrenOf(server.pid);
+  assert.equal(workers.length, 2, server.describe());
+  const clients = await connectClients(port, 4);
+  await Promise.all(clients.map(assertExactAnswers));
+  const serving = new Set(clients.map((client) => workerServing(client, port, workers)));
+  assert.deepEqual(serving, new Set(workers), `both workers serve clients on port ${port}\n${server.describe()}`);
+  for (const client of clients) client.destroy();
 }
 
 /** Connects one client after another: node:cluster then hands them to the workers in turn. */
@@ -160,6 +172,42 @@ describe('--workers N', { concurrency: true }, () => {
     silent.destroy();
     // Killed with SIGKILL by the primary on its way out.
     await allGone(workers);
+  });
+
+  // The primary handles its signals, and a worker its SIGTERM, before `listening on` is out
+  // (written on another thread): a script that signals the moment it reads the line gets what
+  // the README promises, not a process ended by a signal it did not handle yet.
+  test("a signal the moment 'listening on' is read: to the primary, one clean drain; to each worker, each drains and is replaced", async () => {
+    for (let round = 0; round < 3; round++) {
+      const server = spawnServer(['127.0.0.1', '0', 'quiet', '--workers', '2', ...FAST]);
+      await server.waitForLine(LISTENING);
+      server.kill('SIGTERM');
+      await server.waitForLine(/^shutting down: SIGTERM \(0 clients connected\)$/);
+      await server.waitForLine(/^stopped$/);
+      assert.deepEqual(await server.waitForExit(), { code: 0, signal: null }, server.describe());
+      assert.equal(count(server, /died/), 0, server.describe());
+    }
+
+    const server = spawnServer(['127.0.0.1', '0', 'quiet', '--workers', '2', ...FAST]);
+    const port = Number((await server.waitForLine(LISTENING))[1]);
+    for (const worker of childrenOf(server.pid)) process.kill(worker, 'SIGTERM');
+    await waitForLines(server, /^worker \d restarted /, 2);
+    // Each drained (exit code 0): none was ended by the signal's default action.
+    assert.equal(count(server, /died \(SIGTERM\)/), 0, server.describe());
+    await bothServe(server, port);
+    server.kill('SIGTERM');
+    assert.deepEqual(await server.waitForExit(), { code: 0, signal: null }, server.describe());
+  });
+
+  test('workers killed together are replaced on the same port, not in a crash loop', async () => {
+    const server = spawnServer(['127.0.0.1', '0', 'quiet', '--workers', '2', ...FAST]);
+    const port = Number((await server.waitForLine(LISTENING))[1]);
+    for (const worker of childrenOf(server.pid)) process.kill(worker, 'SIGKILL');
+    await waitForLines(server, /^worker \d restarted /, 2);
+    await bothServe(server, port);
+    assert.equal(count(server, /^error: /), 0, server.describe());
+    server.kill('SIGTERM');
+    assert.deepEqual(await server.waitForExit(), { code: 0, signal: null }, server.describe());
   });
 
   test('workers that keep dying stop the server with exit 1', async () => {
