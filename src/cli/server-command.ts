@@ -219,10 +219,9 @@ export const serverCommand: Command = {
       if (workers > 1 && isClusterWorker()) return await serveAsWorker(config, workers, report, options);
       const hangups = new Hangups();
       const start = new StartWatch(report);
-      // The signals are handled before `listening on` is out: a script (or a test) that sends
-      // SIGINT or SIGTERM as soon as it reads that line must get a clean drain. The line is
-      // written on another thread, so it can reach the reader while this one has yet to run
-      // the next statement.
+      // The signals are handled before `listening on` is out: a script that sends SIGINT or
+      // SIGTERM as soon as it reads that line must get a clean drain. The line is written on
+      // another thread, so it can reach the reader before this one runs its next statement.
       try {
         if (workers === 1) {
           const server = await startServer(config, start.sink, options);
@@ -308,7 +307,8 @@ interface StopSources {
 
 /**
  * SIGHUP, handled from the start: its default would end the process at once, and it may come
- * while the server starts, before it is handed over here. One that comes before is kept for it. SIGHUP never stops the server: it reloads, or says there is nothing to.
+ * while the server starts, before it is handed over here. One that comes before is kept for it.
+ * SIGHUP never stops the server: it reloads, or says there is nothing to.
  */
 class Hangups {
   #target: { reload(): void } | undefined;
