@@ -52,6 +52,8 @@ export interface FaultsResult {
   readonly serverCrashes: number;
   readonly serverExit: Exit;
   readonly bystanders: number;
+  /** Bystanders whose connection was lost. */
+  readonly bystandersDropped: number;
   /** Bystanders dropped, or sent a chunk more than 250 ms late. */
   readonly bystandersDisturbed: number;
   readonly bystanderLatenessMaxMs: number;
@@ -174,6 +176,7 @@ export async function runFaults(options: FaultsOptions): Promise<FaultsResult> {
       serverCrashes: crashed || exit.code !== 0 ? 1 : 0,
       serverExit: exit,
       bystanders: options.bystanders,
+      bystandersDropped: bystanders.filter((client) => client.dropped).length,
       bystandersDisturbed: bystanders.filter((client) => client.dropped || client.worstLatenessUs > DISTURBANCE_MS * 1000).length,
       bystanderLatenessMaxMs: round1(tally.lateness.max / 1000),
       bystanderLatenessP99Ms: round1(tally.lateness.percentile(0.99) / 1000),

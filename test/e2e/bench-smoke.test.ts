@@ -99,7 +99,7 @@ void describe('benchmark smoke runs', () => {
     assert.ok(Number.isFinite(isolation.ratio), figures);
   });
 
-  void it('fault benchmark: hostile connections against the real server, no crash, no bystander disturbed, nothing left behind', async () => {
+  void it('fault benchmark: hostile connections against the real server, no crash, no bystander dropped or answered wrong, nothing left behind', async () => {
     const result = await runFaults({
       hostile: 150,
       concurrency: 30,
@@ -114,7 +114,9 @@ void describe('benchmark smoke runs', () => {
     assert.equal(result.hostileTried, 150, figures);
     assert.ok(result.serverProtocolErrors > 0, `the server saw the hostile connections\n${figures}`);
     assert.equal(result.serverCrashes, 0, figures);
-    assert.equal(result.bystandersDisturbed, 0, figures);
+    // Not how late their chunks came: that is a figure of the benchmark (`npm run bench --
+    // faults` fails above 250 ms), and on a shared machine it measures the neighbours too.
+    assert.equal(result.bystandersDropped, 0, figures);
     assert.ok(result.statisticsAnswersChecked > 0, figures);
     assert.equal(result.statisticsAnswersWrong, 0, figures);
     assert.equal(result.badChunks, 0, figures);
