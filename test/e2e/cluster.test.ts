@@ -16,7 +16,7 @@ import { after, describe, test } from 'node:test';
 import { MessageType } from '../../src/protocol/frame.js';
 import { fetchMetrics } from '../support/metrics.js';
 import { assertExactAnswers, RawClient, symbolsIn } from '../support/net.js';
-import { killAll, spawnServer, spawnShellInPty, waitForLines, type Proc } from '../support/process.js';
+import { killAll, spawnServer, spawnShellInPty, stopAtListening, waitForLines, type Proc } from '../support/process.js';
 import { waitFor } from '../support/wait.js';
 
 after(async () => {
@@ -179,12 +179,7 @@ describe('--workers N', { concurrency: true }, () => {
   // the README promises, not a process ended by a signal it did not handle yet.
   test("a signal the moment 'listening on' is read: to the primary, one clean drain; to each worker, each drains and is replaced", async () => {
     for (let round = 0; round < 3; round++) {
-      const server = spawnServer(['127.0.0.1', '0', 'quiet', '--workers', '2', ...FAST]);
-      await server.waitForLine(LISTENING);
-      server.kill('SIGTERM');
-      await server.waitForLine(/^shutting down: SIGTERM \(0 clients connected\)$/);
-      await server.waitForLine(/^stopped$/);
-      assert.deepEqual(await server.waitForExit(), { code: 0, signal: null }, server.describe());
+      const server = await stopAtListening(['--workers', '2', ...FAST]);
       assert.equal(count(server, /died/), 0, server.describe());
     }
 

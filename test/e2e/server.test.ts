@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import { after, describe, test } from 'node:test';
-import { GOT_RESPONSE, killAll, spawnClient, spawnListeningServer, spawnServer, waitForLines, type ChildProc } from '../support/process.js';
+import { GOT_RESPONSE, killAll, spawnClient, spawnListeningServer, stopAtListening, waitForLines, type ChildProc } from '../support/process.js';
 
 after(async () => {
   await killAll();
@@ -92,14 +92,7 @@ describe('server stop with clients connected', { concurrency: true }, () => {
   // of a signal nobody handles yet (an exit by SIGTERM, no `shutting down`). See cluster.test.ts
   // for --workers.
   test("SIGTERM the moment 'listening on' is read is a clean stop", async () => {
-    for (let round = 0; round < 3; round++) {
-      const proc = spawnServer(['127.0.0.1', '0', 'quiet']);
-      await proc.waitForLine(/^listening on /);
-      proc.kill('SIGTERM');
-      await proc.waitForLine(/^shutting down: SIGTERM \(0 clients connected\)$/);
-      await proc.waitForLine(/^stopped$/);
-      assert.deepEqual(await proc.waitForExit(), { code: 0, signal: null }, proc.describe());
-    }
+    for (let round = 0; round < 3; round++) await stopAtListening();
   });
 
   test('a second signal while shutting down exits at once', async () => {

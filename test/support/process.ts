@@ -7,6 +7,7 @@
  * failure explains itself. Every process started here is tracked, and `killAll()` (called from
  * each suite's `after()`) SIGKILLs whatever is still running.
  */
+import assert from 'node:assert/strict';
 import { spawn as spawnChild, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
@@ -435,6 +436,22 @@ export async function spawnListeningServer(host = '127.0.0.1', mode = 'user', op
     port = Number(match[1]);
   }
   return { proc, host, port, label: `('${host}', ${port})` };
+}
+
+/**
+ * Starts the server (127.0.0.1 port 0, quiet mode, then `args`), sends it SIGTERM the moment its
+ * `listening on` line is read, and awaits a clean stop: `shutting down` with no client,
+ * `stopped`, exit 0. A server that did not yet handle the signal when the line came out would
+ * end by the signal instead.
+ */
+export async function stopAtListening(args: readonly string[] = []): Promise<ChildProc> {
+  const proc = spawnServer(['127.0.0.1', '0', 'quiet', ...args]);
+  await proc.waitForLine(/^listening on /);
+  proc.kill('SIGTERM');
+  await proc.waitForLine(/^shutting down: SIGTERM \(0 clients connected\)$/);
+  await proc.waitForLine(/^stopped$/);
+  assert.deepEqual(await proc.waitForExit(), { code: 0, signal: null }, proc.describe());
+  return proc;
 }
 
 /** A port with nothing listening on it: bound, then closed again. */
